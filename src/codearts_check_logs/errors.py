@@ -1,0 +1,101 @@
+"""Typed failures. Each carries the `error-code` the user sees; only `report` renders them."""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """Base of every failure the action reports.
+
+    `code` is what lands in the `error-code` output; `message` is the one-line explanation
+    (already free of secrets). `retryable` tells the download loop whether another attempt
+    may help; `retry_after` is the wait the server asked for, in seconds, if any.
+    """
+
+    code: str = "ERROR"
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+        self.http_status = http_status
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidInput(ActionError):
+    """An input failed validation; raised before any request is sent."""
+
+    code = "INVALID_INPUT"
+
+
+class ServiceError(ActionError):
+    """The service answered with an error body (CodeArts `CC.*`, gateway `APIGW.*`, ...)."""
+
+
+class HttpStatusError(ActionError):
+    """A non-success status without a recognisable error body: code `HTTP_<status>`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            code=f"HTTP_{status}",
+            http_status=status,
+            request_id=request_id,
+            retryable=retryable,
+            retry_after=retry_after,
+        )
+
+
+class InvalidResponse(ActionError):
+    """A 200 that is neither a ZIP nor an error body, or a ZIP that arrived truncated."""
+
+    code = "INVALID_RESPONSE"
+
+
+class NetworkError(ActionError):
+    """The request could not be sent or the connection broke."""
+
+    code = "NETWORK_ERROR"
+    retryable = True
+
+
+class DownloadTimeout(ActionError):
+    """The `timeout-seconds` budget ran out (connect, stall or slow trickle)."""
+
+    code = "TIMEOUT"
+
+
+class ArtifactUploadFailed(ActionError):
+    """The workflow artifact could not be created, uploaded or finalized."""
+
+    code = "ARTIFACT_UPLOAD_FAILED"
+
+
+class Cancelled(ActionError):
+    """The job was cancelled (SIGTERM/SIGINT) while work was under way."""
+
+    code = "CANCELLED"
