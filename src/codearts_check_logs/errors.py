@@ -99,3 +99,9 @@ class Cancelled(ActionError):
     """The job was cancelled (SIGTERM/SIGINT) while work was under way."""
 
     code = "CANCELLED"
+
+
+class WriteFailed(ActionError):
+    """The ZIP could not be written locally (folder not writable, disk full)."""
+
+    code = "WRITE_FAILED"
