@@ -31,7 +31,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 
 # The build backend (hatchling) from its own hash-checked lock, in a throwaway venv.
-COPY requirements/ requirements/
+COPY requirements/build.txt requirements/runtime.txt requirements/
 RUN python -m venv /opt/build \
     && /opt/build/bin/python -m pip install --require-hashes --no-deps \
         -r requirements/build.txt
