@@ -31,6 +31,7 @@ from codearts_check_logs.blob import (
     DEFAULT_CONCURRENCY,
     BlobUploadError,
     BlockBlobWriter,
+    blob_retry,
     describe_exception,
     register_sas_signature,
 )
@@ -225,12 +226,18 @@ class ResultsClient:
     ) -> None:
         self._origin = origin
         self._token = token
+        self._owns_session = session is None
         self._session = session or requests.Session()
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._multiplier = multiplier
         self._timeout = timeout
         self._sleep = sleep
+
+    def close(self) -> None:
+        """Release pooled connections if the session is ours."""
+        if self._owns_session:
+            self._session.close()
 
     def _delay(self, state: tenacity.RetryCallState) -> float:
         attempt = state.attempt_number - 1
@@ -322,7 +329,7 @@ class ArtifactUploader:
         max_retention_days: int | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_CONCURRENCY,
-        blob_session_factory: Callable[[], requests.Session] | None = None,
+        blob_backoff: float = 1.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
@@ -333,7 +340,7 @@ class ArtifactUploader:
         self._max_retention_days = max_retention_days
         self._block_size = block_size
         self._max_concurrency = max_concurrency
-        self._blob_session_factory = blob_session_factory
+        self._blob_backoff = blob_backoff
         self._clock = clock
 
     @classmethod
@@ -343,6 +350,7 @@ class ArtifactUploader:
         *,
         session: requests.Session | None = None,
         retry_base_delay: float = 3.0,
+        blob_backoff: float = 1.0,
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_CONCURRENCY,
     ) -> ArtifactUploader | None:
@@ -378,7 +386,12 @@ class ArtifactUploader:
             max_retention_days=_positive_int(env.get("GITHUB_RETENTION_DAYS", "")),
             block_size=block_size,
             max_concurrency=max_concurrency,
+            blob_backoff=blob_backoff,
         )
+
+    def close(self) -> None:
+        """Release the results-service connections (blob sessions close with each upload)."""
+        self.client.close()
 
     def artifact_url(self, artifact_id: str) -> str:
         """The artifact's page in the run, as actions/upload-artifact builds it."""
@@ -415,11 +428,10 @@ class ArtifactUploader:
             raise ArtifactUploadFailed(
                 f"artifact {name!r}: CreateArtifact answered without ok and a signed upload URL"
             )
-        session = self._blob_session_factory() if self._blob_session_factory else None
         writer = BlockBlobWriter(
             url,
             content_type=MIME_TYPE,
-            session=session,
+            retry=blob_retry(backoff_factor=self._blob_backoff),
             block_size=self._block_size,
             max_concurrency=self._max_concurrency,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -46,6 +47,18 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _QUERY = re.compile(r"\?[^\s'\"<>]*")
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+
+
+class _RedactUrls(logging.Filter):
+    """urllib3 logs each request line, SAS signature included, at DEBUG; scrub it first."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = secrets.redact(record.getMessage())
+        record.args = ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactUrls())
 
 
 class BlobUploadError(Exception):
@@ -130,17 +143,19 @@ class BlockBlobWriter:
         *,
         content_type: str,
         session: requests.Session | None = None,
+        retry: Retry | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
+        """`session` defaults to a private one built with `retry` (see `new_blob_session`)."""
         if block_size < 1 or max_concurrency < 1:
             raise ValueError("block_size and max_concurrency must be positive")
         register_sas_signature(sas_url)
         self._url = sas_url
         self._content_type = content_type
         self._owns_session = session is None
-        self._session = session or new_blob_session(max_concurrency=max_concurrency)
+        self._session = session or new_blob_session(max_concurrency=max_concurrency, retry=retry)
         self._block_size = block_size
         self._max_concurrency = max_concurrency
         self._timeout = timeout
