@@ -169,7 +169,8 @@ def test_502_html_that_never_recovers(sim: Simulator, run_action: ActionRunner) 
     entry = assert_failed(run, "HTTP_502")
     assert entry["http_status"] == 502
     assert "text/html" in run.outputs["error-message"]
-    assert "<script>" not in run.summary and "<html>" not in run.summary
+    assert "<script>" not in run.summary
+    assert "<html>" not in run.summary
     assert 2 <= len(sim.requests_for()) <= 5
     assert run.seconds < 4 + 5
 
@@ -273,7 +274,8 @@ def test_every_problem_is_listed_at_once(sim: Simulator, run_action: ActionRunne
     run = run_action({**inputs_for(sim, "bad"), "token": "", "retention-days": "0"})
 
     message = run.outputs["error-message"]
-    assert "sub-job-id" in message and "token" in message and "retention-days" in message
+    for name in ("sub-job-id", "token", "retention-days"):
+        assert name in message
 
 
 def test_absent_inputs_take_the_action_yml_defaults(

@@ -29,9 +29,8 @@ def assert_token_only_masked(run: Run) -> None:
     mask_line = f"::add-mask::{TOKEN}"
     stdout_lines = run.stdout.splitlines()
     assert stdout_lines[0] == mask_line, "the mask must come before anything else"
-    for name, text in channels(run).items():
-        if name == "stdout":
-            text = "\n".join(stdout_lines[1:])
+    for name, content in channels(run).items():
+        text = "\n".join(stdout_lines[1:]) if name == "stdout" else content
         assert TOKEN not in text, f"the token leaked into {name}"
         for part in TOKEN.split("-"):  # no recognisable fragment either
             assert len(part) < 8 or part not in text, f"a token fragment leaked into {name}"
