@@ -348,21 +348,21 @@ class BlobProxy:
                 fault = proxy._take_fault(operation)
                 status = fault.status if fault else 0
                 if fault and fault.reset:
+                    proxy._record(self, parts.path, query, body, 0)
                     self.close_connection = True
                     self.connection.close()
-                    proxy._record(self, parts.path, query, body, 0)
                     return
                 if fault:
                     payload = (
                         f"<?xml version='1.0' encoding='utf-8'?><Error><Code>InjectedFault"
                         f"</Code><Message>injected HTTP {status}</Message></Error>"
                     ).encode()
+                    proxy._record(self, parts.path, query, body, status)
                     self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
-                    proxy._record(self, parts.path, query, body, status)
                     return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 try:
@@ -375,6 +375,8 @@ class BlobProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     upstream = conn.getresponse()
                     payload = upstream.read()
+                    # Record before answering: the client may look as soon as it has the answer.
+                    proxy._record(self, parts.path, query, body, upstream.status)
                     self.send_response(upstream.status)
                     for key, value in upstream.getheaders():
                         if key.lower() not in {"transfer-encoding", "connection", "content-length"}:
@@ -383,7 +385,6 @@ class BlobProxy:
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(payload)
-                    proxy._record(self, parts.path, query, body, upstream.status)
                 finally:
                     conn.close()
 
