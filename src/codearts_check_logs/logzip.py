@@ -66,6 +66,8 @@ def inspect(path: Path, *, limit: int = MAX_LISTED) -> Listing:
         head = handle.read(4)
         if total and head != LOCAL_HEADER:
             raise BadZip("the file does not start with a ZIP local header")
+        if not total and head == LOCAL_HEADER:
+            raise BadZip("the archive holds files but its central directory lists none")
         handle.seek(cd_offset)
         members = _read_members(handle, min(total, limit), cd_offset + cd_size)
     return Listing(total=total, members=members)

@@ -74,7 +74,7 @@ def render_markdown(
 
 
 def _run_error_md(error: ActionError) -> str:
-    rows = [("error_code", clean(error.code, 200)), ("error_msg", clean(error.message))]
+    rows = [("error_code", md(clean(error.code, 200))), ("error_msg", md(clean(error.message)))]
     hint = hint_for(error.code, error.http_status)
     table = _table(rows)
     return table + (f"\n> **Hint:** {hint}\n" if hint else "")
@@ -96,16 +96,16 @@ def _section_md(r: SubJobResult) -> str:
     mark = "✅" if r.ok else "❌"
     rows: list[tuple[str, str]] = []
     if r.file:
-        rows += [("File", r.file), ("Size", f"{format_size(r.size)} ({r.size} bytes)")]
-        rows.append(("SHA-256", r.sha256))
+        rows += [("File", md(r.file)), ("Size", f"{format_size(r.size)} ({r.size} bytes)")]
+        rows.append(("SHA-256", f"`{r.sha256}`"))
     if r.artifact_url:
-        rows.append(("Artifact", r.artifact_name))
+        rows.append(("Artifact", f"[{md(r.artifact_name)}]({r.artifact_url})"))
     if not r.ok:
         rows.append(("HTTP status", "" if r.http_status is None else str(r.http_status)))
-        rows += [("error_code", r.error_code), ("error_msg", r.error_message)]
+        rows += [("error_code", md(r.error_code)), ("error_msg", md(r.error_message))]
         if r.request_id:
-            rows.append(("Request ID", r.request_id))
-    text = f"### {mark} `{r.sub_job_id}`\n\n" + _table(rows, link=r.artifact_url)
+            rows.append(("Request ID", md(r.request_id)))
+    text = f"### {mark} `{r.sub_job_id}`\n\n" + _table(rows)
     if r.hint:
         text += f"\n> **Hint:** {r.hint}\n"
     if r.listing is not None:
@@ -113,11 +113,10 @@ def _section_md(r: SubJobResult) -> str:
     return text
 
 
-def _table(rows: list[tuple[str, str]], *, link: str = "") -> str:
+def _table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table; values arrive already escaped (or are our own Markdown)."""
     lines = ["| | |", "|---|---|"]
-    for label, value in rows:
-        cell = f"[{md(value)}]({link})" if label == "Artifact" and link else md(value)
-        lines.append(f"| {label} | {cell} |")
+    lines += [f"| {label} | {value} |" for label, value in rows]
     return "\n".join(lines) + "\n"
 
 
