@@ -45,7 +45,7 @@ TWIRP_STATUS = {
 
 @dataclass
 class RecordedRequest:
-    """One call as it arrived: method, path, Twirp method name, headers and JSON body."""
+    """One call as it arrived (method, path, Twirp method, headers, JSON body) and its answer."""
 
     method: str
     path: str
@@ -53,6 +53,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     status: int = 0
+    response: Any = None
 
 
 @dataclass
@@ -325,7 +326,7 @@ class ResultsDouble:
                     status, answer = _error("not_found", "not a Twirp ArtifactService path")
                 else:
                     status, answer = double._dispatch(method, body)
-                record.status = status
+                record.status, record.response = status, answer
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

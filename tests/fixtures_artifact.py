@@ -22,7 +22,6 @@ from devtools.results_double import (
     make_runtime_token,
 )
 
-from codearts_check_logs import secrets
 from codearts_check_logs.artifact import ArtifactUploader
 
 
@@ -104,10 +103,3 @@ def sample_file(tmp_path: Path) -> Callable[..., SampleFile]:
         return SampleFile(path, data, hashlib.sha256(data).hexdigest())
 
     return write
-
-
-@pytest.fixture(autouse=True)
-def _forget_secrets() -> Iterator[None]:
-    """Secrets registered by one test must not hide text another test asserts on."""
-    yield
-    secrets.clear()
