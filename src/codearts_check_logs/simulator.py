@@ -430,6 +430,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Request-Id", hashlib.md5(data).hexdigest())  # noqa: S324
         self.end_headers()
         self.wfile.write(data)
 

@@ -1,0 +1,122 @@
+"""`make demo`: the whole job on this machine, no Huawei or GitHub account needed.
+
+It starts the CodeArts Check simulator, Azurite (the Azure Storage emulator) and a stand-in for
+GitHub's artifact service, all on loopback; runs the real `entrypoint` the way the runner runs a
+container action; then prints the step log, the job summary and the outputs, and leaves the
+ZIPs in `demo-workspace/`. A second, shorter run shows what a failure looks like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from codearts_check_logs.simulator import Simulator, Step
+from devtools.azurite import Azurite
+from devtools.results_double import (
+    EXAMPLE_JOB_ID,
+    EXAMPLE_RUN_ID,
+    ResultsDouble,
+    make_runtime_token,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKSPACE = ROOT / "demo-workspace"
+TOKEN = "MIIDemoToken-not-a-real-IAM-token-0123456789"
+IDS = ("a777ff00d3cf4d369d87066806ae0001", "b888ff00d3cf4d369d87066806ae0002")
+_OUTPUT = re.compile(r"^([^<\n]+)<<(\S+)\n(.*?)\n\2$", re.M | re.S)
+
+
+def run_step(
+    inputs: dict[str, str], extra_env: dict[str, str]
+) -> tuple[int, str, str, dict[str, str]]:
+    """Run the entrypoint as the runner would; returns exit code, log, summary and outputs."""
+    commands = WORKSPACE.parent / ".demo-file-commands"
+    shutil.rmtree(commands, ignore_errors=True)
+    commands.mkdir()
+    (commands / "output").touch()
+    (commands / "summary").touch()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(WORKSPACE),
+        "GITHUB_OUTPUT": str(commands / "output"),
+        "GITHUB_STEP_SUMMARY": str(commands / "summary"),
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "octo-org/octo-repo",
+        "GITHUB_RUN_ID": "4242",
+        **{f"INPUT_{name.upper()}": value for name, value in inputs.items()},
+        **extra_env,
+    }
+    proc = subprocess.run(
+        [str(ROOT / "entrypoint")], env=env, cwd=WORKSPACE, capture_output=True, text=True,
+        check=False, timeout=120,
+    )  # fmt: skip
+    outputs = {m[1]: m[3] for m in _OUTPUT.finditer((commands / "output").read_text())}
+    summary = (commands / "summary").read_text()
+    shutil.rmtree(commands, ignore_errors=True)
+    return proc.returncode, proc.stdout + proc.stderr, summary, outputs
+
+
+def banner(title: str) -> None:
+    print(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
+
+
+def main() -> int:
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    WORKSPACE.mkdir()
+    with Simulator(token=TOKEN) as sim, Azurite() as azurite, ResultsDouble(azurite) as results:
+        # A transient 503 on the second sub-job shows the retry in the log.
+        sim.script(IDS[1], Step.raw(503, b"Service Unavailable", "text/plain"))
+        runner_env = {
+            "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
+            "ACTIONS_RESULTS_URL": results.url,
+        }
+        inputs = {
+            "sub-job-id": "\n".join(IDS),
+            "token": TOKEN,
+            "endpoint": sim.base_url,
+            "retention-days": "7",
+        }
+        banner("1. The main job: two sub-jobs, logs saved and uploaded as artifacts")
+        code, log, summary, outputs = run_step(inputs, runner_env)
+        print(f"--- step log (exit code {code}) ---\n{log}")
+        print(f"--- job summary (Markdown) ---\n{summary}")
+        print("--- outputs ---")
+        for name, value in outputs.items():
+            print(f"{name} = {value}")
+        finalized = results.finalized()
+        print("\n--- artifact service ---")
+        for artifact in finalized:
+            print(
+                f"artifact {artifact.id} {artifact.name}: {artifact.size} bytes, {artifact.digest}"
+            )
+        ok = code == 0 and len(finalized) == len(IDS)
+        for sub_job_id in IDS:
+            data = (WORKSPACE / "codearts-check-logs" / f"{sub_job_id}.zip").read_bytes()
+            ok = ok and data == sim.zip_bytes(sub_job_id)
+            ok = ok and any(
+                a.digest == "sha256:" + hashlib.sha256(data).hexdigest() for a in finalized
+            )
+
+        banner("2. What a failure looks like: an expired token (HTTP 401)")
+        failing = {**inputs, "sub-job-id": IDS[0], "token": "expired-token-0123456789"}
+        code2, log2, summary2, _ = run_step({**failing, "upload-artifact": "false"}, {})
+        print(f"--- step log (exit code {code2}) ---\n{log2}")
+        print(f"--- job summary (Markdown) ---\n{summary2}")
+        ok = ok and code2 == 1
+
+    banner("Result")
+    for path in sorted(WORKSPACE.rglob("*.zip")):
+        print(f"ZIP on disk: {path.relative_to(ROOT)} ({path.stat().st_size} bytes)")
+    print("demo OK" if ok else "demo FAILED: see above")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
