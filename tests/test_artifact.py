@@ -357,6 +357,16 @@ def test_other_statuses_are_final_and_show_the_service_msg(
     assert caught.value.http_status == status
 
 
+def test_long_service_messages_are_cut(mocked: responses.RequestsMock) -> None:
+    mocked.post(
+        f"{TWIRP}/CreateArtifact", status=400, json={"code": "invalid_argument", "msg": "m" * 5000}
+    )
+    with pytest.raises(ArtifactUploadFailed) as caught:
+        uploader().start(NAME, retention_days=None, overwrite=False)
+    assert len(str(caught.value)) < 1000
+    assert "(cut)" in str(caught.value)
+
+
 def test_conflict_tells_how_to_fix_it(mocked: responses.RequestsMock) -> None:
     mocked.post(
         f"{TWIRP}/CreateArtifact",
@@ -371,14 +381,16 @@ def test_conflict_tells_how_to_fix_it(mocked: responses.RequestsMock) -> None:
     assert "artifact-name" in message
 
 
-def test_storage_quota_is_explained(mocked: responses.RequestsMock) -> None:
+@pytest.mark.parametrize("status", [403, 429])
+def test_storage_quota_is_explained_at_once(mocked: responses.RequestsMock, status: int) -> None:
     mocked.post(
         f"{TWIRP}/CreateArtifact",
-        status=403,
+        status=status,
         json={"code": "permission_denied", "msg": "insufficient usage to create artifact"},
     )
     with pytest.raises(ArtifactUploadFailed, match="storage quota"):
         uploader().start(NAME, retention_days=None, overwrite=False)
+    assert len(mocked.calls) == 1
 
 
 @pytest.mark.parametrize("answer", [{"ok": False}, {"ok": True}, {"signed_upload_url": SIGNED}])

@@ -48,6 +48,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = (10.0, 60.0)
 """(connect, read) seconds for every Twirp call."""
 
+MAX_MSG = 500
+"""Longest service `msg` kept in an error; the rest is cut (reports cap text anyway)."""
+
 INVALID_NAME_CHARACTERS = {
     '"': "double quote",
     ":": "colon",
@@ -307,10 +310,13 @@ class ResultsClient:
             if payload is None:
                 raise _Retryable(method, f"HTTP {status} with a body that is not a JSON object")
             return payload
-        code = str(payload.get("code", "")) if payload else ""
+        code = str(payload.get("code", ""))[:100] if payload else ""
         msg = str(payload.get("msg", "")) if payload else ""
+        msg = msg if len(msg) <= MAX_MSG else msg[:MAX_MSG] + "… (cut)"
         text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else "")
-        if status in RETRYABLE_STATUSES or (payload is None and status >= 500):
+        # A quota refusal will not change within minutes: fail at once, as the official client.
+        retryable = status in RETRYABLE_STATUSES or (payload is None and status >= 500)
+        if retryable and "insufficient usage" not in msg:
             raise _Retryable(method, text, status=status, code=code, msg=msg)
         raise TwirpError(method, text, status=status, code=code, msg=msg)
 
