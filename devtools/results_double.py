@@ -14,7 +14,8 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -361,3 +362,19 @@ class ResultsDouble:
 
 def _error(code: str, msg: str) -> tuple[int, dict[str, Any]]:
     return TWIRP_STATUS.get(code, 500), {"code": code, "msg": msg}
+
+
+def artifact_env(double: ResultsDouble) -> dict[str, str]:
+    """The variables the runner gives a container action for artifacts, aimed at `double`."""
+    return {
+        "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
+        "ACTIONS_RESULTS_URL": double.url,
+    }
+
+
+@contextmanager
+def local_artifact_service() -> Iterator[tuple[ResultsDouble, dict[str, str]]]:
+    """Azurite plus the double, for `make demo` and end-to-end tests: yields the double and the
+    environment variables to give the action."""
+    with Azurite() as azurite, ResultsDouble(azurite) as double:
+        yield double, artifact_env(double)

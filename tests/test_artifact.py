@@ -751,3 +751,26 @@ def test_streamed_upload_with_a_restart(
 
 def test_token_helper_round_trips() -> None:
     assert backend_ids_from_token(make_runtime_token("r", "j")) == BackendIds("r", "j")
+
+
+@pytest.mark.azurite
+def test_local_artifact_service_for_the_demo(tmp_path: Path) -> None:
+    from devtools.results_double import local_artifact_service
+
+    data = b"PK\x05\x06" + bytes(18)
+    path = tmp_path / NAME
+    path.write_bytes(data)
+    with local_artifact_service() as (double, variables):
+        made = ArtifactUploader.from_env(variables)
+        assert made is not None
+        result = made.upload_file(
+            path,
+            NAME,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            retention_days=None,
+            overwrite=False,
+        )
+        made.close()
+        assert double.finalized(NAME)[0].id == int(result.artifact_id)
+        assert result.url == ""  # no GITHUB_REPOSITORY/GITHUB_RUN_ID given
