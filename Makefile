@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck lint-ci unit bench clean
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,14 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
+# hadolint on the Dockerfile, actionlint and zizmor on every workflow and example.
+lint-ci: $(PY_STAMP) $(NODE_STAMP)
+	BIN=$(BIN) tools/lint-ci.sh
+
 unit: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck lint-ci unit
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build dist demo-workspace
