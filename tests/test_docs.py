@@ -98,3 +98,8 @@ def test_entrypoint_is_python_not_a_shell_script() -> None:
     first_line = (ROOT / "entrypoint").read_text().splitlines()[0]
     assert first_line == "#!/usr/bin/env python3"
     assert (ROOT / "entrypoint").stat().st_mode & 0o111
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "docs" / "examples").glob("*.yml")), ids=str)
+def test_every_example_is_shown_in_full_in_the_readme(example: Path) -> None:
+    assert f"```yaml\n{example.read_text(encoding='utf-8')}```" in README
