@@ -35,8 +35,22 @@ class UploadedArtifact(Protocol):
     def url(self) -> str: ...
 
 
+class Upload(Protocol):
+    """One artifact being written while its bytes arrive (see `artifact.ArtifactUpload`)."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def finish(self, size: int, sha256: str) -> UploadedArtifact: ...
+
+    def abort(self) -> None: ...
+
+
 class Uploader(Protocol):
     """What the run needs from the artifact service."""
+
+    def start(self, name: str, *, retention_days: int | None, overwrite: bool) -> Upload: ...
 
     def upload_file(
         self,
@@ -56,6 +70,9 @@ def select_uploader(
     """The artifact uploader, or None with the reason to show when uploads cannot happen."""
     if not settings.upload_artifact:
         return None, []
+    if not env.get("ACTIONS_RUNTIME_TOKEN", "").strip():
+        # Decided here, so a run outside Actions never imports the upload stack.
+        return None, [NO_RUNTIME_TOKEN]
     from .artifact import ArtifactUploader
 
     try:
@@ -73,6 +90,9 @@ class _Refusing:
     def __init__(self, error: ArtifactUploadFailed) -> None:
         self._error = error
 
+    def start(self, name: str, *, retention_days: int | None, overwrite: bool) -> Upload:
+        raise self._error
+
     def upload_file(
         self,
         path: Path,
@@ -84,6 +104,38 @@ class _Refusing:
         overwrite: bool,
     ) -> UploadedArtifact:
         raise self._error
+
+
+class _Tee:
+    """The download's sink: hands each chunk to the artifact upload as it arrives.
+
+    An upload failure must not fail the download (the ZIP is still wanted), so it is kept in
+    `error`, the upload is dropped, and the rest of the download goes to disk only.
+    """
+
+    def __init__(self, upload: Upload) -> None:
+        self.upload: Upload | None = upload
+        self.error: ArtifactUploadFailed | None = None
+
+    def write(self, chunk: bytes) -> None:
+        if self.upload is not None:
+            self._guard(self.upload.write, chunk)
+
+    def reset(self) -> None:
+        if self.upload is not None:
+            self._guard(self.upload.reset)
+
+    def abort(self) -> None:
+        upload, self.upload = self.upload, None
+        if upload is not None:
+            upload.abort()
+
+    def _guard(self, action: Callable[..., None], *args: bytes) -> None:
+        try:
+            action(*args)
+        except ArtifactUploadFailed as exc:
+            self.error = exc
+            self.abort()
 
 
 def run(
@@ -102,33 +154,108 @@ def run(
     )
 
     def one(sub_job_id: str) -> SubJobResult:
-        return _fetch_one(settings, client, uploader, sub_job_id, log)
+        if uploader is None:
+            return _fetch_only(settings, client, sub_job_id, log)
+        if settings.overwrite:
+            return _fetch_then_upload(settings, client, uploader, sub_job_id, log)
+        return _fetch_and_upload(settings, client, uploader, sub_job_id, log)
 
     ids: Sequence[str] = settings.sub_job_ids
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(ids))) as pool:
         return list(pool.map(one, ids))
 
 
-def _fetch_one(
+def _download(
     settings: Settings,
     client: LogClient,
-    uploader: Uploader | None,
     sub_job_id: str,
     log: Log,
-) -> SubJobResult:
+    sink: _Tee | None = None,
+) -> SubJobResult | Download:
+    """The verified ZIP, or the failed result when there is none."""
     log(f"{sub_job_id}: downloading")
     try:
-        download = client.download(
-            sub_job_id, settings.zip_path(sub_job_id), budget=settings.timeout_seconds
+        return client.download(
+            sub_job_id, settings.zip_path(sub_job_id), budget=settings.timeout_seconds, sink=sink
         )
     except ActionError as exc:
         log(f"{sub_job_id}: failed with {clean(exc.code, 200)}")
         return failure(sub_job_id, exc)
-    result = _saved(settings, sub_job_id, download)
-    log(f"{sub_job_id}: saved {result.file} ({download.size} bytes, sha256 {download.sha256})")
-    if uploader is None:
-        return result
+
+
+def _fetch_only(settings: Settings, client: LogClient, sub_job_id: str, log: Log) -> SubJobResult:
+    download = _download(settings, client, sub_job_id, log)
+    if isinstance(download, SubJobResult):
+        return download
+    return _saved(settings, sub_job_id, download, log)
+
+
+def _fetch_and_upload(
+    settings: Settings,
+    client: LogClient,
+    uploader: Uploader,
+    sub_job_id: str,
+    log: Log,
+) -> SubJobResult:
+    """Download and upload at once: blocks are staged while the ZIP streams in.
+
+    The artifact is created first and the download tees into it; only once the ZIP is complete
+    and verified are the blocks committed and the artifact finalized, so a bad or partial ZIP
+    never becomes visible. A download that fails aborts the upload (nothing is finalized); a
+    retried download resets it (staged blocks are forgotten). An upload that fails (including a
+    refused CreateArtifact, such as a 409 for an existing name) never stops the download: the ZIP
+    is kept and the sub-job fails with ARTIFACT_UPLOAD_FAILED.
+
+    Only used without `overwrite`; see `_fetch_then_upload` for why.
+    """
     name = settings.artifact_name_for(sub_job_id)
+    tee: _Tee | None = None
+    start_error: ArtifactUploadFailed | None = None
+    try:
+        tee = _Tee(uploader.start(name, retention_days=settings.retention_days, overwrite=False))
+    except ArtifactUploadFailed as exc:
+        start_error = exc
+    try:
+        download = _download(settings, client, sub_job_id, log, tee)
+    except BaseException:
+        if tee is not None:
+            tee.abort()
+        raise
+    if isinstance(download, SubJobResult):
+        if tee is not None:
+            tee.abort()
+        return download
+    result = replace(_saved(settings, sub_job_id, download, log), artifact_name=name)
+    if tee is None or tee.upload is None:
+        error = start_error or (tee.error if tee is not None else None)
+        return _upload_failed(result, error or ArtifactUploadFailed("the upload stopped"), log)
+    try:
+        artifact = tee.upload.finish(download.size, download.sha256)
+    except ArtifactUploadFailed as exc:
+        return _upload_failed(result, exc, log)
+    return _uploaded(result, artifact, log)
+
+
+def _fetch_then_upload(
+    settings: Settings,
+    client: LogClient,
+    uploader: Uploader,
+    sub_job_id: str,
+    log: Log,
+) -> SubJobResult:
+    """Download, verify, and only then upload (no overlap): the path for `overwrite: true`.
+
+    `overwrite` deletes the old artifact before creating the new one (the service refuses a
+    second artifact of the same name, so there is no way to create first). Starting the upload
+    before the download would delete the old artifact even when the download then fails,
+    leaving the run with no artifact at all; so the old one is only deleted once a verified ZIP
+    is on disk, at the cost of uploading after the download instead of during it.
+    """
+    download = _download(settings, client, sub_job_id, log)
+    if isinstance(download, SubJobResult):
+        return download
+    name = settings.artifact_name_for(sub_job_id)
+    result = replace(_saved(settings, sub_job_id, download, log), artifact_name=name)
     try:
         artifact = uploader.upload_file(
             download.path,
@@ -136,19 +263,15 @@ def _fetch_one(
             size=download.size,
             sha256=download.sha256,
             retention_days=settings.retention_days,
-            overwrite=settings.overwrite,
+            overwrite=True,
         )
     except ArtifactUploadFailed as exc:
-        log(f"{sub_job_id}: artifact upload failed; the ZIP stays at {result.file}")
-        return replace(result, artifact_name=name).failed_with(exc)
-    log(f"{sub_job_id}: uploaded artifact {name} (id {artifact.artifact_id})")
-    return replace(
-        result, artifact_id=artifact.artifact_id, artifact_url=artifact.url, artifact_name=name
-    )
+        return _upload_failed(result, exc, log)
+    return _uploaded(result, artifact, log)
 
 
-def _saved(settings: Settings, sub_job_id: str, download: Download) -> SubJobResult:
-    return SubJobResult(
+def _saved(settings: Settings, sub_job_id: str, download: Download, log: Log) -> SubJobResult:
+    result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
         file=settings.display_path(download.path),
@@ -158,6 +281,19 @@ def _saved(settings: Settings, sub_job_id: str, download: Download) -> SubJobRes
         request_id=download.request_id or "",
         listing=download.listing,
     )
+    log(f"{sub_job_id}: saved {result.file} ({download.size} bytes, sha256 {download.sha256})")
+    return result
+
+
+def _upload_failed(result: SubJobResult, error: ArtifactUploadFailed, log: Log) -> SubJobResult:
+    log(f"{result.sub_job_id}: artifact upload failed; the ZIP stays at {result.file}")
+    return result.failed_with(error)
+
+
+def _uploaded(result: SubJobResult, artifact: UploadedArtifact, log: Log) -> SubJobResult:
+    name, artifact_id = result.artifact_name, artifact.artifact_id
+    log(f"{result.sub_job_id}: uploaded artifact {name} (id {artifact_id})")
+    return replace(result, artifact_id=artifact.artifact_id, artifact_url=artifact.url)
 
 
 def _retry_logger(log: Log) -> Callable[[str, ActionError, float, int], None]:

@@ -101,6 +101,11 @@ class Step:
         return cls("trickle", seconds=seconds)
 
     @classmethod
+    def pace(cls, seconds: float) -> Step:
+        """The ZIP in its usual pieces (1 MiB for large ones), `seconds` apart."""
+        return cls("pace", seconds=seconds)
+
+    @classmethod
     def redirect(cls, location: str, status: int = 302) -> Step:
         """A redirect to `location` (another host, for the token test)."""
         return cls("raw", status, b"", {"Location": location})
@@ -398,6 +403,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
         elif step.kind == "trickle":
             self._trickle(piece, step.seconds)
+        elif step.kind == "pace":
+            if not first:
+                self.wfile.flush()
+                self.simulator.stopping.wait(step.seconds)
+            self.wfile.write(piece)
         elif step.kind == "stall-body" and first:
             half = len(piece) // 2
             self.wfile.write(piece[:half])
