@@ -108,6 +108,9 @@ def _zip64_bounds(handle: io.BufferedReader, eocd_pos: int) -> tuple[int, int, i
     sig, _disk, record_pos, _disks = _ZIP64_LOCATOR.unpack(handle.read(_ZIP64_LOCATOR.size))
     if sig != b"PK\x06\x07":
         raise BadZip("the ZIP64 locator is missing: the ZIP is damaged")
+    # Checked before seeking: a hostile offset (up to 2**64 - 1) would make seek() raise.
+    if record_pos > eocd_pos - _ZIP64_LOCATOR.size - _ZIP64_EOCD.size:
+        raise BadZip("the ZIP64 end record lies outside the file: the ZIP is damaged")
     handle.seek(record_pos)
     record = handle.read(_ZIP64_EOCD.size)
     if len(record) != _ZIP64_EOCD.size or not record.startswith(b"PK\x06\x06"):
