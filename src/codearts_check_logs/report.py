@@ -18,7 +18,7 @@ from .errors import ActionError
 from .outcome import FAILURE, SUCCESS, SubJobResult
 from .secrets import redact
 from .summary import TITLE, render_markdown
-from .textsafe import clean
+from .textsafe import clean, for_log
 
 MAX_ANNOTATIONS = 10
 
@@ -98,5 +98,6 @@ def publish(
 
 
 def annotate(level: str, message: str) -> None:
-    """One `::error`/`::warning` command; the data is escaped so it stays one command."""
-    issue_command(level, {"title": TITLE}, redact(message))
+    """One `::error`/`::warning` command; the data is escaped so it stays one command, and the
+    legacy `##[command]` form, which the runner matches anywhere in a line, is broken up."""
+    issue_command(level, {"title": TITLE}, for_log(redact(message)))
