@@ -20,6 +20,8 @@ _INVISIBLE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 _SPACES = re.compile(r" {2,}")
+# Lone surrogates (JSON `"\ud800"` decodes to one) cannot be written as UTF-8 at all.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 # Characters with a meaning in GitHub-flavoured Markdown or HTML, shown literally as entities.
 _MD_SPECIAL = re.compile(r"[&<>\"'`|*_~\[\]()#@!\\{}:$]")
 
@@ -43,7 +45,7 @@ def clean(text: bytes | str | None, limit: int = MAX_TEXT) -> str:
     """One line of plain text: secrets scrubbed, ANSI/control characters removed, capped."""
     if text is None:
         return ""
-    value = redact(to_text(text))
+    value = redact(_SURROGATES.sub("\ufffd", to_text(text)))
     value = _ANSI.sub("", value)
     value = _LINE_BREAKS.sub(" ", value)
     value = _INVISIBLE.sub("", value)
