@@ -107,7 +107,11 @@ def parse_error_body(data: bytes) -> ErrorBody | None:
     Top level first, then nested under `error` (the v1 APIs' `{"status": "error", "error": …}`).
     """
     try:
-        document = json.loads(data)
+        try:
+            document = json.loads(data)
+        except UnicodeDecodeError:
+            # One invalid byte in a message must not cost the error its code: use U+FFFD.
+            document = json.loads(data.decode("utf-8-sig", errors="replace"))
     except (ValueError, RecursionError):
         return None
     if not isinstance(document, dict):
