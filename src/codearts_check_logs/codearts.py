@@ -399,7 +399,13 @@ class _Attempt:
         if not logzip.looks_like_zip(head):
             body = head + _collect(chunks, MAX_ERROR_BODY - len(head))
             raise _bad_success(response, body, request_id)
-        return self.save(response, head, chunks, request_id)
+        try:
+            return self.save(response, head, chunks, request_id)
+        except InvalidResponse as exc:
+            # A truncated or damaged ZIP still came with a status and a request ID: keep them.
+            exc.http_status = status if exc.http_status is None else exc.http_status
+            exc.request_id = exc.request_id or request_id
+            raise
 
     def chunks(self, response: requests.Response) -> Iterator[bytes]:
         """The body as it arrives, each read bounded by the time left and watched for cancel."""
