@@ -60,6 +60,8 @@ def test_each_zip_becomes_a_raw_artifact(
     assert run.outputs["artifact-id"] == results[ID1]["artifact_id"]
     assert run.outputs["artifact-url"] == results[ID1]["artifact_url"]
     assert "sig=" not in run.stdout + run.stderr + run.summary
+    masks = [line for line in run.stdout.splitlines() if line.startswith("::add-mask::")]
+    assert len(masks) >= 1 + 2, "the token, then each upload URL's signature, are masked"
 
 
 def test_name_taken_in_this_run(

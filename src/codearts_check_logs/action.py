@@ -19,19 +19,23 @@ from .errors import InvalidInput
 from .summary import headline
 
 
-def mask_token(env: Mapping[str, str]) -> None:
-    """Register the token (as given, and trimmed) with the runner's masker and our redactor."""
+def mask_secrets(env: Mapping[str, str]) -> None:
+    """Have every secret masked by the runner and scrubbed by us, starting with the token.
+
+    Secrets learnt later (the signature of a signed upload URL) are masked as they arrive.
+    """
+    secrets.on_register(core.set_secret)
     raw = env.get(config.env_name("token"), "")
-    for value in {raw, raw.strip()}:
+    for value in (raw.strip(), raw):
         if value.strip():
-            core.set_secret(value)
             secrets.register(value)
 
 
 def main() -> int:
     """Run the action with the runner's environment; returns the exit status."""
     env = os.environ
-    mask_token(env)
+    mask_secrets(env)
+    report.route_library_logs(core.info)
     cancel = CancelToken()
     _cancel_on_signals(cancel)
     raw = config.raw_inputs(env)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__, config, runner, secrets
+from . import __version__, config, report, runner, secrets
 from .codearts import CancelToken
 from .errors import InvalidInput
 from .summary import render_text
@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
+
+    report.route_library_logs(log)
 
     uploader, warnings = runner.select_uploader(settings, os.environ)
     # Outside Actions there is nowhere to upload to; that is expected here, not a warning.

@@ -8,8 +8,9 @@ Outputs go through `GITHUB_OUTPUT` (random heredoc delimiters), the summary is a
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from actions_toolkit import core
 from actions_toolkit.command import issue_command
@@ -101,3 +102,26 @@ def annotate(level: str, message: str) -> None:
     """One `::error`/`::warning` command; the data is escaped so it stays one command, and the
     legacy `##[command]` form, which the runner matches anywhere in a line, is broken up."""
     issue_command(level, {"title": TITLE}, for_log(redact(message)))
+
+
+class _LineHandler(logging.Handler):
+    """Library log records (retries, a capped retention) as cleaned, single log lines."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self._write = write
+
+    def emit(self, record: logging.LogRecord) -> None:
+        area = record.name.rsplit(".", 1)[-1]
+        self._write(f"{area}: {for_log(clean(record.getMessage()))}")
+
+
+def route_library_logs(write: Callable[[str], None]) -> None:
+    """Send the package's log records to `write` (the step log, or stderr for the CLI).
+
+    Messages may quote a service's text, so they go through the same cleaning as the rest.
+    """
+    logger = logging.getLogger(__package__)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.handlers = [_LineHandler(write)]

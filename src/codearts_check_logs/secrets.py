@@ -7,22 +7,33 @@ not pass through the runner; `redact` is applied wherever untrusted or composed 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from urllib.parse import quote, unquote
 
 _lock = threading.Lock()
 _values: set[str] = set()
+_listeners: list[Callable[[str], None]] = []
 
 REPLACEMENT = "***"
 
 
 def register(value: str) -> None:
-    """Remember `value` (and its URL-encoded/decoded twins) as a secret to scrub."""
+    """Remember `value` (and its URL-encoded/decoded twins) as a secret to scrub; tell the
+    listeners about `value` itself the first time it is seen."""
     if not value:
         return
     with _lock:
-        for variant in (value, quote(value, safe=""), unquote(value)):
-            if variant:
-                _values.add(variant)
+        known = value in _values
+        _values.update(v for v in (value, quote(value, safe=""), unquote(value)) if v)
+        listeners = [] if known else list(_listeners)
+    for listener in listeners:
+        listener(value)
+
+
+def on_register(listener: Callable[[str], None]) -> None:
+    """Call `listener` with every secret registered from now on (e.g. to mask it in the log)."""
+    with _lock:
+        _listeners.append(listener)
 
 
 def redact(text: str) -> str:
@@ -39,3 +50,4 @@ def clear() -> None:
     """Forget every secret (tests only)."""
     with _lock:
         _values.clear()
+        _listeners.clear()
