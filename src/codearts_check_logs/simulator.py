@@ -145,6 +145,9 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    at: float = 0.0
+    """Wall-clock time (`time.time()`) the request line had been read: cold-start benchmarks
+    compare it with when the client process was started."""
 
 
 def small_zip(sub_job_id: str) -> bytes:
@@ -293,16 +296,21 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
 class _Handler(BaseHTTPRequestHandler):
     simulator: Simulator
     protocol_version = "HTTP/1.1"
+    _received_at = 0.0
     server_version = "CodeArtsCheckSimulator/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the demo read the recorded requests instead."""
 
+    def parse_request(self) -> bool:
+        self._received_at = time.time()
+        return super().parse_request()
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.simulator.record(
-            RecordedRequest("GET", parts.path, query, {k: v for k, v in self.headers.items()})
+            RecordedRequest("GET", parts.path, query, dict(self.headers.items()), self._received_at)
         )
         if parts.path == "/_simulator/requests":
             self._send_json(200, [r.__dict__ for r in self.simulator.requests_for(LOG_FILE_PATH)])

@@ -1,0 +1,398 @@
+"""`make bench`: our download and download+upload against the raw floor and the two-step peer.
+
+Everything runs on loopback in one go: the CodeArts Check simulator as its own process (serving
+incompressible stored ZIPs of 1 MiB, 64 MiB and 512 MiB), Azurite on disk, and the results-service
+double. For each size it times, a few times each, four ways of getting the ZIP:
+
+1. `curl` to a file: the floor;
+2. our CLI, download only;
+3. our `entrypoint`, download + artifact upload (overlapped);
+4. the peer pipeline: `curl`, then the official `@actions/artifact` client (node) uploading the
+   same ZIP raw (`skipArchive`).
+
+Each child's peak RSS comes from `wait4` (the kernel's rusage of that child); for the peer it is
+the larger of its two processes. Cold start is the time from starting our process to the moment
+the simulator read the first request line. The figures are printed as Markdown; nothing here is
+a test or asserts a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import requests
+from devtools.azurite import Azurite, account_sas
+from devtools.results_double import (
+    CONTAINER,
+    EXAMPLE_JOB_ID,
+    EXAMPLE_RUN_ID,
+    ResultsDouble,
+    make_runtime_token,
+)
+
+from codearts_check_logs import config
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICIAL = ROOT / "tests" / "contract" / "upload_official.mjs"
+TOKEN = "MIIBenchToken-not-a-real-IAM-token-0123456789"
+MIB = 1024 * 1024
+SIZES = {"1 MiB": 1 * MIB, "64 MiB": 64 * MIB, "512 MiB": 512 * MIB}
+REPEATS = {"1 MiB": 5, "64 MiB": 5, "512 MiB": 3}
+COLD_STARTS = 7
+LISTENING = re.compile(r"listening on (\S+)")
+
+
+def sub_job_id(index: int) -> str:
+    return f"{index:032x}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss: int
+    """Bytes."""
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak_rss(self) -> int:
+        return max(s.peak_rss for s in self.samples)
+
+
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def timed(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> Sample:
+    """Run one child to completion; its wall time and peak RSS.
+
+    Through GNU time when installed: the kernel's peak RSS of a child includes the memory of the
+    process it was forked from (Linux records the old image's high-water mark at exec), so a
+    child forked straight from this Python process would report at least this process's size.
+    GNU time is a few MiB, so what it reports is the command's own peak."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        wrapped = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else list(argv)
+        begin = time.perf_counter()
+        process = subprocess.Popen(
+            wrapped, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        output = process.stdout.read() if process.stdout else b""
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - begin
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            text = output.decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{argv[0]} failed ({process.returncode}):\n{text}")
+        kib = int(rss.read().split()[-1]) if TIME else usage.ru_maxrss
+    return Sample(seconds, kib * 1024)
+
+
+class BenchDouble(ResultsDouble):
+    """The results double, finalizing on the blob's size alone: the stock double reads every
+    blob back to check its hash, which would add the same second or two to both uploaders and
+    hide the difference being measured. The bench checks the hash itself, outside the timing."""
+
+    def finalize_artifact(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        name, run_id = body.get("name", ""), body.get("workflow_run_backend_id", "")
+        artifact = self._find(name, run_id, finalized=False)
+        if artifact is None:
+            return 404, {"code": "not_found", "msg": "no artifact is being uploaded"}
+        url = f"{self.azurite.blob_url(CONTAINER, artifact.blob)}?{account_sas()}"
+        head = requests.head(url, headers={"x-ms-version": "2024-11-04"}, timeout=(2, 30))
+        if head.status_code != 200 or head.headers.get("Content-Length") != body.get("size"):
+            return 400, {"code": "invalid_argument", "msg": "size does not match the blob"}
+        with self._lock:
+            artifact.finalized = True
+            artifact.size = int(body["size"])
+            artifact.digest = str(body.get("hash", ""))
+        return 200, {"ok": True, "artifact_id": str(artifact.id)}
+
+    def check_and_clear(self, expected_sha256: str) -> None:
+        """The one artifact uploaded since the last call must hold the ZIP; then forget it."""
+        with self._lock:
+            done = [a for a in self.artifacts if a.finalized]
+            self.artifacts.clear()
+            self.requests.clear()
+        assert len(done) == 1, f"expected one finalized artifact, got {len(done)}"
+        artifact = done[0]
+        url = f"{self.azurite.blob_url(CONTAINER, artifact.blob)}?{account_sas()}"
+        digest = hashlib.sha256()
+        with requests.get(
+            url, headers={"x-ms-version": "2024-11-04"}, stream=True, timeout=60
+        ) as r:
+            r.raise_for_status()
+            for chunk in r.iter_content(MIB):
+                digest.update(chunk)
+        assert digest.hexdigest() == expected_sha256, "the artifact differs from the ZIP"
+        assert artifact.digest == f"sha256:{expected_sha256}"
+        self.azurite.delete_blob(CONTAINER, artifact.blob)
+
+
+@contextmanager
+def simulator(sizes: dict[str, int]) -> Iterator[str]:
+    """The simulator in its own process; yields its base URL."""
+    argv = [sys.executable, "-m", "codearts_check_logs.simulator", "--port", "0"]
+    argv += ["--token", TOKEN]
+    for sub_job, size in sizes.items():
+        argv += ["--zip-size", f"{sub_job}={size}"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        match = LISTENING.search(line)
+        if not match:
+            raise RuntimeError(f"the simulator did not start: {line!r}")
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def expected_digest(base_url: str, sub_job: str, work: Path) -> str:
+    path = work / "reference.zip"
+    curl(base_url, sub_job, path, work)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(MIB):
+            digest.update(chunk)
+    path.unlink()
+    return digest.hexdigest()
+
+
+def curl(base_url: str, sub_job: str, dest: Path, cwd: Path) -> Sample:
+    url = f"{base_url}/v1/log-file?sub_job_id={sub_job}"
+    argv = ["curl", "-sS", "--fail", "-o", str(dest), "-H", f"X-Auth-Token: {TOKEN}", url]
+    return timed(argv, env={"PATH": os.environ["PATH"]}, cwd=cwd)
+
+
+def base_env(home: Path) -> dict[str, str]:
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(home),
+    }
+
+
+def our_cli(base_url: str, sub_job: str, cwd: Path) -> Sample:
+    argv = [sys.executable, "-m", "codearts_check_logs.cli", sub_job]
+    argv += ["--endpoint", base_url, "--path", "out", "--upload-artifact", "false"]
+    return timed(argv, env=cli_env(cwd), cwd=cwd)
+
+
+def cli_env(cwd: Path) -> dict[str, str]:
+    return {**base_env(cwd), "CODEARTS_CHECK_TOKEN": TOKEN}
+
+
+def actions_env(double: ResultsDouble, workspace: Path) -> dict[str, str]:
+    return {
+        "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
+        "ACTIONS_RESULTS_URL": double.url,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "octo-org/octo-repo",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_WORKSPACE": str(workspace),
+    }
+
+
+def our_entrypoint(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
+    commands = workspace / ".file-commands"
+    commands.mkdir(exist_ok=True)
+    (commands / "output").write_text("")
+    (commands / "summary").write_text("")
+    inputs = {config.env_name(spec.name): spec.default for spec in config.input_specs().values()}
+    inputs.update(
+        {
+            config.env_name("sub-job-id"): sub_job,
+            config.env_name("token"): TOKEN,
+            config.env_name("endpoint"): base_url,
+        }
+    )
+    env = {
+        **base_env(workspace),
+        **actions_env(double, workspace),
+        **inputs,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(commands / "output"),
+        "GITHUB_STEP_SUMMARY": str(commands / "summary"),
+    }
+    return timed([sys.executable, str(ROOT / "entrypoint")], env=env, cwd=workspace)
+
+
+def peer(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
+    path = workspace / f"{sub_job}.zip"
+    download = curl(base_url, sub_job, path, workspace)
+    node = shutil.which("node") or "node"
+    env = {**base_env(workspace), **actions_env(double, workspace)}
+    upload = timed([node, str(OFFICIAL), str(path)], env=env, cwd=ROOT)
+    return Sample(download.seconds + upload.seconds, max(download.peak_rss, upload.peak_rss))
+
+
+def cold_start(base_url: str, run: Callable[[], Sample]) -> float:
+    """Seconds from starting the process to the simulator reading its first request line."""
+    started = time.time()
+    run()
+    recorded = requests.get(f"{base_url}/_simulator/requests", timeout=10).json()
+    return float(recorded[-1]["at"]) - started
+
+
+def fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def machine() -> list[str]:
+    def run(*argv: str) -> str:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=10)
+        except OSError:
+            return "not found"
+        return (
+            (out.stdout or out.stderr).strip().splitlines()[0] if out.stdout or out.stderr else ""
+        )
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True, check=False).stdout
+    return [
+        f"- CPU: {cpu}, `nproc` = {os.cpu_count()}",
+        f"- Memory (`free -h`): {' '.join(memory.splitlines()[1].split()[1:2])} total",
+        f"- Kernel: {platform.release()}",
+        f"- Python: {platform.python_version()}; node: {run('node', '--version')}; "
+        f"curl: {run('curl', '--version')}",
+    ]
+
+
+def fmt_rss(value: int) -> str:
+    return f"{value / MIB:.0f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size labels")
+    args = parser.parse_args(argv)
+    labels = [label.strip() for label in args.sizes.split(",")]
+    ids = {label: sub_job_id(index + 1) for index, label in enumerate(SIZES)}
+    cold_id = sub_job_id(99)
+
+    work = Path(tempfile.mkdtemp(prefix="codearts-bench-"))
+    results: dict[str, dict[str, Series]] = {}
+    colds: dict[str, list[float]] = {"CLI": [], "entrypoint": []}
+    try:
+        serving = {ids[label]: SIZES[label] for label in labels} | {cold_id: MIB}
+        with (
+            simulator(serving) as base_url,
+            Azurite(in_memory=False) as azurite,
+            BenchDouble(azurite) as double,
+        ):
+            for label in labels:
+                sub_job = ids[label]
+                expected = expected_digest(base_url, sub_job, work)
+                series = {name: Series() for name in ("curl", "cli", "entrypoint", "peer")}
+                for round_ in range(REPEATS[label]):
+                    print(f"{label}: round {round_ + 1} of {REPEATS[label]}", file=sys.stderr)
+                    area = fresh(work / "run")
+                    series["curl"].samples.append(curl(base_url, sub_job, area / "a.zip", area))
+                    area = fresh(work / "run")
+                    series["cli"].samples.append(our_cli(base_url, sub_job, area))
+                    area = fresh(work / "run")
+                    series["entrypoint"].samples.append(
+                        our_entrypoint(base_url, sub_job, double, area)
+                    )
+                    double.check_and_clear(expected)
+                    area = fresh(work / "run")
+                    series["peer"].samples.append(peer(base_url, sub_job, double, area))
+                    double.check_and_clear(expected)
+                results[label] = series
+            for _ in range(COLD_STARTS):
+                area = fresh(work / "run")
+                cli = [sys.executable, "-m", "codearts_check_logs.cli", cold_id]
+                cli += ["--endpoint", base_url, "--path", "out"]
+                colds["CLI"].append(
+                    cold_start(base_url, partial(timed, cli, env=cli_env(area), cwd=area))
+                )
+                area = fresh(work / "run")
+                colds["entrypoint"].append(
+                    cold_start(base_url, partial(our_entrypoint, base_url, cold_id, double, area))
+                )
+                double.check_and_clear(_sha256_of(area / "codearts-check-logs" / f"{cold_id}.zip"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(report(results, colds))
+    return 0
+
+
+def _sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def report(results: dict[str, dict[str, Series]], colds: dict[str, list[float]]) -> str:
+    lines = ["## Machine", "", *machine(), ""]
+    lines += [
+        "## Wall time (median), throughput and peak RSS",
+        "",
+        "| ZIP | runs | 1. curl | 2. our CLI | 2/1 | 3. our entrypoint | 4. peer (curl + "
+        "@actions/artifact) | 3/4 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, series in results.items():
+        size = SIZES[label]
+
+        def cell(name: str, series: dict[str, Series] = series, size: int = size) -> str:
+            s = series[name]
+            return f"{s.median:.3f} s, {size / MIB / s.median:.0f} MiB/s, {fmt_rss(s.peak_rss)} MiB"
+
+        ratio_download = series["cli"].median / series["curl"].median
+        ratio_full = series["entrypoint"].median / series["peer"].median
+        lines.append(
+            f"| {label} | {len(series['curl'].samples)} | {cell('curl')} | {cell('cli')} | "
+            f"{ratio_download:.2f} | {cell('entrypoint')} | {cell('peer')} | {ratio_full:.2f} |"
+        )
+    lines += [
+        "",
+        "Each cell: median wall time, throughput (ZIP size / median), peak RSS (largest of the "
+        "runs; for the peer, the larger of its two processes).",
+        "",
+        "## Cold start: process start to the first request line on the simulator's socket",
+        "",
+        "| process | runs | median | min | max |",
+        "|---|---|---|---|---|",
+    ]
+    for name, values in colds.items():
+        if values:
+            lines.append(
+                f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} ms | "
+                f"{min(values) * 1000:.0f} ms | {max(values) * 1000:.0f} ms |"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
