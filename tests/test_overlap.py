@@ -373,3 +373,36 @@ def test_overwrite_replaces_after_the_download(
     (stored,) = results_double.finalized(NAME)
     assert stored.id != old.id
     assert run.outputs["artifact-id"] == str(stored.id)
+
+
+# --- spooled blocks: the upload keeps its bytes on disk, not in memory ------------------------
+
+
+@pytest.mark.azurite
+@pytest.mark.parametrize(
+    ("size", "blocks"), [(MIB, []), (2 * MIB, [MIB, MIB]), (2 * MIB + 5, [MIB, MIB, 5])]
+)
+def test_spooled_upload_has_the_block_layout_of_the_official_client(
+    make_uploader: Any,
+    results_double: ResultsDouble,
+    blob_proxy: BlobProxy,
+    azurite: Azurite,
+    size: int,
+    blocks: list[int],
+) -> None:
+    data = hashlib.sha256(b"seed").digest() * (size // 32 + 1)
+    data = data[:size]
+    upload = make_uploader(block_size=MIB).start(NAME, retention_days=None, overwrite=False)
+    upload.write(b"stale bytes from a first attempt" * 40000)
+    upload.reset()
+    for offset in range(0, size, 300_000):
+        upload.write(data[offset : offset + 300_000])
+    upload.finish(size, hashlib.sha256(data).hexdigest())
+
+    (stored,) = results_double.finalized(NAME)
+    state = azurite.read_blob(CONTAINER, stored.blob)
+    assert state is not None
+    assert state.content == data
+    assert state.committed_blocks == blocks
+    if not blocks:
+        assert [r.query.get("comp") for r in blob_proxy.requests][-1] is None  # one Put Blob

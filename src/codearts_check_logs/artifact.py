@@ -336,8 +336,10 @@ class ArtifactUploader:
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         blob_backoff: float = 1.0,
+        spool: bool = True,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`spool`: blocks wait on disk, not in memory (see `BlockBlobWriter`)."""
         self.client = client
         self.ids = ids
         self._server_url = server_url.rstrip("/")
@@ -347,6 +349,7 @@ class ArtifactUploader:
         self._block_size = block_size
         self._max_concurrency = max_concurrency
         self._blob_backoff = blob_backoff
+        self._spool = spool
         self._clock = clock
 
     @classmethod
@@ -440,6 +443,7 @@ class ArtifactUploader:
             retry=blob_retry(backoff_factor=self._blob_backoff),
             block_size=self._block_size,
             max_concurrency=self._max_concurrency,
+            spool=self._spool,
         )
         return ArtifactUpload(self, name, writer)
 

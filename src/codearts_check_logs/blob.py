@@ -4,7 +4,9 @@ The artifact service hands out a signed blob URL; the Azure SDK would add a larg
 three requests, so this speaks the Blob REST API through `requests`: one `Put Blob` when the
 content fits in a single block, otherwise `Put Block` per block and one `Put Block List` to commit.
 Blocks are staged while the source is still being read, with a fixed number in flight, so memory
-stays bounded (about `(max_concurrency + 1) * block_size`) whatever the size. Nothing becomes
+stays bounded (about `(max_concurrency + 1) * block_size`) whatever the size; with `spool=True`
+the bytes wait in an anonymous temporary file instead and each block is streamed from it, so
+memory stays flat (a few socket buffers) and the writer never holds back its source. Nothing becomes
 visible in the blob until the commit. Transient failures (connection resets, 429, 5xx) are
 retried by urllib3 `Retry` on the session's adapter: every blob request here is an idempotent
 PUT, so replaying it is safe and needs no code of ours.
@@ -15,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import re
+import tempfile
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import parse_qs, quote, urlsplit
@@ -147,8 +151,12 @@ class BlockBlobWriter:
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        spool: bool = False,
     ) -> None:
-        """`session` defaults to a private one built with `retry` (see `new_blob_session`)."""
+        """`session` defaults to a private one built with `retry` (see `new_blob_session`).
+
+        `spool`: keep written bytes in an unlinked temporary file, not in memory; blocks are
+        read back from it as they are sent (the page cache makes that a memory copy)."""
         if block_size < 1 or max_concurrency < 1:
             raise ValueError("block_size and max_concurrency must be positive")
         register_sas_signature(sas_url)
@@ -162,6 +170,7 @@ class BlockBlobWriter:
         self._executor: ThreadPoolExecutor | None = None
         self._in_flight: set[Future[None]] = set()
         self._closed = False
+        self._spool = tempfile.TemporaryFile(buffering=0) if spool else None  # noqa: SIM115
         self._start_generation()
 
     def _start_generation(self) -> None:
@@ -172,6 +181,10 @@ class BlockBlobWriter:
         self._buffer = bytearray()
         self._hash = hashlib.sha256()
         self._size = 0
+        self._staged = 0  # spool mode: bytes of the spool already handed to blocks
+        if self._spool is not None:
+            os.ftruncate(self._spool.fileno(), 0)
+            os.lseek(self._spool.fileno(), 0, os.SEEK_SET)
 
     @property
     def size(self) -> int:
@@ -194,12 +207,24 @@ class BlockBlobWriter:
         self._reap(block=False)
         self._hash.update(data)
         self._size += len(data)
+        if self._spool is not None:
+            self._spool_write(self._spool.fileno(), data)
+            return
         self._buffer += data
         # Keep one full block back: if the source ends there, a single Put Blob is enough.
         while len(self._buffer) > self._block_size:
             block = bytes(self._buffer[: self._block_size])
             del self._buffer[: self._block_size]
             self._stage(block)
+
+    def _spool_write(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        # As with the buffer, one full block is kept back for a possible single Put Blob.
+        while self._size - self._staged > self._block_size:
+            self._stage(_Segment(fd, self._staged, self._block_size))
+            self._staged += self._block_size
 
     def reset(self) -> None:
         """Forget all staged and buffered bytes; in-flight blocks are awaited and ignored."""
@@ -216,13 +241,14 @@ class BlockBlobWriter:
             if not self._block_ids:
                 self._put(
                     self._url,
-                    bytes(self._buffer),
+                    self._rest(),
                     {"x-ms-blob-type": "BlockBlob", "x-ms-blob-content-type": self._content_type},
                     "Put Blob",
                 )
             else:
-                if self._buffer:
-                    self._stage(bytes(self._buffer))
+                rest = self._rest()
+                if len(rest):
+                    self._stage(rest)
                     self._buffer.clear()
                 self._reap(block=True, until_empty=True)
                 self._put_block_list()
@@ -234,17 +260,24 @@ class BlockBlobWriter:
         if not self._closed:
             self._shutdown()
 
+    def _rest(self) -> bytes | _Segment:
+        """What is written but not yet handed to a block."""
+        if self._spool is None:
+            return bytes(self._buffer)
+        return _Segment(self._spool.fileno(), self._staged, self._size - self._staged)
+
     def _check_open(self) -> None:
         if self._closed:
             raise BlobUploadError("the blob upload was already committed or aborted")
 
-    def _stage(self, block: bytes) -> None:
+    def _stage(self, block: bytes | _Segment) -> None:
         if len(self._block_ids) >= MAX_BLOCKS:
             raise BlobUploadError(f"content needs more than {MAX_BLOCKS} blocks")
         block_id = base64.b64encode(f"{self._prefix}{len(self._block_ids):06d}".encode()).decode()
         self._block_ids.append(block_id)
-        # Bound memory: never more than max_concurrency blocks waiting or being sent.
-        while len(self._in_flight) >= self._max_concurrency:
+        # Bound memory: never more than max_concurrency blocks waiting or being sent. A spooled
+        # block is only an offset, so the source runs ahead and the pool works through them.
+        while self._spool is None and len(self._in_flight) >= self._max_concurrency:
             self._reap(block=True)
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
@@ -274,7 +307,9 @@ class BlockBlobWriter:
             "Put Block List",
         )
 
-    def _put(self, url: str, body: bytes, headers: dict[str, str], operation: str) -> None:
+    def _put(
+        self, url: str, body: bytes | _Segment, headers: dict[str, str], operation: str
+    ) -> None:
         headers = {"x-ms-version": API_VERSION, **headers}
         try:
             response = self._session.put(url, data=body, headers=headers, timeout=self._timeout)
@@ -297,8 +332,44 @@ class BlockBlobWriter:
         self._in_flight.clear()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        if self._spool is not None:
+            # Blocks still being sent hold their own descriptor (see _Segment).
+            self._spool.close()
         if self._owns_session:
             self._session.close()
+
+
+class _Segment:
+    """A byte range of the spool as a seekable, sized request body: `requests` sends it with a
+    Content-Length and urllib3 streams it in small reads (and rewinds it for a retry). It holds
+    a duplicate descriptor, so closing the spool never pulls the file from under a send."""
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd = os.dup(fd)
+        self._offset = offset
+        self._length = length
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._length - self._position
+        count = left if size < 0 else min(size, left)
+        data = os.pread(self._fd, count, self._offset + self._position) if count else b""
+        self._position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._length}[whence]
+        self._position = max(0, min(self._length, base + position))
+        return self._position
 
 
 def _with_query(url: str, extra: str) -> str:
