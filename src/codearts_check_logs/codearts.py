@@ -54,7 +54,9 @@ REGION = re.compile(r"[a-z]{2,}(?:-[a-z0-9]+)*-[0-9]{1,3}")
 LOG_FILE_PATH = "/v1/log-file"
 USER_AGENT = f"codearts-check-logs/{__version__}"
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 18
+"""Bytes per read: 256 KiB keeps peak memory flat (a 1 MiB read grows it by a few MiB on
+large ZIPs) at no cost in speed."""
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 MAX_ATTEMPTS = 5
