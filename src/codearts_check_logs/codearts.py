@@ -454,7 +454,7 @@ class _Attempt:
         digest = hashlib.sha256()
         size = 0
         try:
-            with _writable(tmp) as handle:
+            with _closing(_writable(tmp)) as handle:
                 for chunk in _prepend(head, chunks):
                     _write(handle, chunk)
                     digest.update(chunk)
@@ -473,9 +473,15 @@ class _Attempt:
                 raise InvalidResponse(
                     f"the ZIP is not valid: {exc}", retryable=exc.truncated
                 ) from None
-            os.replace(tmp, self.dest)
+            try:
+                os.replace(tmp, self.dest)
+            except OSError as exc:
+                raise WriteFailed(f"cannot save {self.dest.name}: {exc.strerror or exc}") from None
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            # Not unlink(missing_ok=True): below a file that raises NotADirectoryError, which
+            # would replace the WriteFailed on its way out.
+            with contextlib.suppress(OSError):
+                tmp.unlink()
             raise
         return Download(
             path=self.dest,
@@ -495,6 +501,22 @@ def _writable(tmp: Path) -> BinaryIO:
         return tmp.open("xb")
     except OSError as exc:
         raise WriteFailed(f"cannot write to {tmp.parent.name}/: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _closing(handle: BinaryIO) -> Iterator[BinaryIO]:
+    """Close the file; a failing close (the last buffered bytes hit a full disk) is WriteFailed,
+    and never hides the error that is already on its way out."""
+    try:
+        yield handle
+    except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
+        raise
+    try:
+        handle.close()
+    except OSError as exc:
+        raise WriteFailed(f"writing the ZIP failed: {exc.strerror or exc}") from None
 
 
 def _write(handle: BinaryIO, chunk: bytes) -> None:
