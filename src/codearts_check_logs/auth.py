@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from . import secrets
+
 TOKEN_HEADER = "X-Auth-Token"
 
 
@@ -49,6 +51,7 @@ class TokenAuth:
     """Adds `X-Auth-Token` to requests bound for one trusted origin, and to nothing else."""
 
     def __init__(self, token: str, trusted_url: str) -> None:
+        secrets.register(token)  # scrubbed from anything the service echoes, even in library use
         self._token = token
         self._origin = origin(trusted_url)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .secrets import redact
+
 
 class ActionError(Exception):
     """Base of every failure the action reports.
@@ -24,14 +26,16 @@ class ActionError(Exception):
         retryable: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
+        # Service text may echo the token back; exception text is a channel like any other.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         if code is not None:
-            self.code = code
+            self.code = redact(code)
         if retryable is not None:
             self.retryable = retryable
         self.http_status = http_status
-        self.request_id = request_id
+        self.request_id = None if request_id is None else redact(request_id)
         self.retry_after = retry_after
 
     def __str__(self) -> str:
