@@ -64,6 +64,9 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 20.0
+# No retry starts with less time left than this: it could only end in TIMEOUT, and that would
+# hide the error that made us retry (a damaged ZIP, a 5xx) behind "no response in time".
+MIN_ATTEMPT_SECONDS = 1.0
 MAX_ERROR_BODY = 12 << 20  # the gateway's own request-size ceiling; enough for any error JSON
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -265,7 +268,7 @@ class LogClient:
         deadline = self._clock() + budget
         attempt = _Attempt(self, sub_job_id, dest, deadline, budget, sink)
         retrying = Retrying(
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(budget),
+            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(budget - MIN_ATTEMPT_SECONDS),
             wait=_wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, ActionError) and exc.retryable),
             before_sleep=lambda state: self._before_sleep(sub_job_id, state),
