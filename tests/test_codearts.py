@@ -6,7 +6,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -255,12 +254,6 @@ class RecordingSink:
         self.data.clear()
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(token=TOKEN) as simulator:
-        yield simulator
-
-
 def test_sink_sees_the_bytes_and_restarts_with_a_retry(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, Step.truncate(0.5))
     sink = RecordingSink()
@@ -301,3 +294,9 @@ def _state_after(error: ActionError) -> RetryCallState:
     future.set_exception(error)
     state.outcome = future
     return state
+
+
+def test_zip_signature_split_over_several_reads(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.split_head())
+    download = client(sim.base_url).download(ID1, tmp_path / "x.zip", budget=30)
+    assert download.path.read_bytes() == sim.zip_bytes(ID1)

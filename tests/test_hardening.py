@@ -13,10 +13,8 @@ import json
 import re
 import socket
 import struct
-import threading
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,23 +30,6 @@ SLACK = 5.0  # seconds on top of timeout-seconds: interpreter start, reporting, 
 OUR_COMMANDS = ("::add-mask::", "::group::", "::endgroup::", "::error ", "::warning ")
 ANNOTATION = re.compile(r"::(error|warning) title=CodeArts Check logs::")
 MAX_SUMMARY = 1024 * 1024  # GitHub drops a step summary above 1 MiB
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """The simulator, polling for shutdown every 50 ms instead of serve_forever's 500 ms: this
-    file starts one per test, and the default poll made teardown most of its run time."""
-    with _QuickStop(token=TOKEN) as simulator:
-        yield simulator
-
-
-class _QuickStop(Simulator):
-    def start(self) -> Simulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
 
 
 # -- what every run must satisfy --------------------------------------------------------------

@@ -17,10 +17,9 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,23 +43,6 @@ pytest_plugins = ["tests.fixtures_artifact"]
 
 SLACK = 5.0
 DISK_FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
-class _QuickStop(Simulator):
-    """Polls for shutdown every 50 ms (serve_forever's default 500 ms dominated teardown)."""
-
-    def start(self) -> Simulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with _QuickStop(token=TOKEN) as simulator:
-        yield simulator
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +81,7 @@ def test_path_below_a_file_cannot_be_created(
     assert_write_failed(run)
     assert "Not a directory" in run.outputs["error-message"]
     assert leftovers(workspace) == ["taken"]
+    assert sim.requests == [], "an unwritable folder is found before any request"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any permission bits")

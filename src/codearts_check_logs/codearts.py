@@ -400,7 +400,7 @@ class _Attempt:
         if not 200 <= status < 300:
             body = _collect(chunks, MAX_ERROR_BODY)
             raise _status_error(response, body, request_id)
-        head = next(chunks, b"")
+        head = _head(chunks, len(logzip.LOCAL_HEADER))
         if not logzip.looks_like_zip(head):
             body = head + _collect(chunks, MAX_ERROR_BODY - len(head))
             raise _bad_success(response, body, request_id)
@@ -529,6 +529,19 @@ def _write(handle: BinaryIO, chunk: bytes) -> None:
         raise WriteFailed(f"writing the ZIP failed: {exc.strerror or exc}") from None
 
 
+def _head(chunks: Iterator[bytes], size: int) -> bytes:
+    """The first reads of the body, at least `size` bytes of it unless the body is shorter.
+
+    A slow server can deliver the ZIP's signature over several reads.
+    """
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= size:
+            break
+    return head
+
+
 def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield head
     yield from rest
@@ -581,9 +594,10 @@ def _status_error(response: requests.Response, body: bytes, request_id: str | No
             retry_after=retry_after,
         )
     reason = response.reason or "error"
+    asked = f"; it asked to retry after {retry_after:.0f} s" if retry_after is not None else ""
     return HttpStatusError(
         status,
-        f"HTTP {status} {reason} with {_describe_body(response, body)}",
+        f"HTTP {status} {reason} with {_describe_body(response, body)}{asked}",
         request_id=request_id,
         retryable=status in RETRYABLE_STATUS,
         retry_after=retry_after,

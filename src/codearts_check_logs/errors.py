@@ -109,3 +109,12 @@ class WriteFailed(ActionError):
     """The ZIP could not be written locally (folder not writable, disk full)."""
 
     code = "WRITE_FAILED"
+
+
+class InternalError(ActionError):
+    """An unexpected failure (a bug): reported like any other, so the step still has a summary."""
+
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unexpected {kind} (a bug); please report it with the step log")

@@ -6,6 +6,7 @@ results are shown; that is `report` and `summary`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,7 +16,7 @@ from typing import Protocol
 from .auth import TokenAuth
 from .codearts import CancelToken, Download, LogClient
 from .config import Settings
-from .errors import ActionError, ArtifactUploadFailed
+from .errors import ActionError, ArtifactUploadFailed, InternalError, WriteFailed
 from .outcome import SUCCESS, SubJobResult, failure
 from .textsafe import clean
 
@@ -154,15 +155,33 @@ def run(
     )
 
     def one(sub_job_id: str) -> SubJobResult:
-        if uploader is None:
-            return _fetch_only(settings, client, sub_job_id, log)
-        if settings.overwrite:
-            return _fetch_then_upload(settings, client, uploader, sub_job_id, log)
-        return _fetch_and_upload(settings, client, uploader, sub_job_id, log)
+        try:
+            if uploader is None:
+                return _fetch_only(settings, client, sub_job_id, log)
+            if settings.overwrite:
+                return _fetch_then_upload(settings, client, uploader, sub_job_id, log)
+            return _fetch_and_upload(settings, client, uploader, sub_job_id, log)
+        except Exception as exc:  # a bug must still end in a report, not a bare traceback
+            log(f"{sub_job_id}: unexpected {type(exc).__name__}")
+            return failure(sub_job_id, InternalError(type(exc).__name__))
 
     ids: Sequence[str] = settings.sub_job_ids
+    unwritable = _prepare_directory(settings.directory)
+    if unwritable is not None:
+        return [failure(sub_job_id, unwritable) for sub_job_id in ids]
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(ids))) as pool:
         return list(pool.map(one, ids))
+
+
+def _prepare_directory(directory: Path) -> WriteFailed | None:
+    """Create the output folder before any request, so an unwritable one costs no download."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return WriteFailed(f"cannot create the path folder: {exc.strerror or exc}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return WriteFailed("cannot write to the path folder: Permission denied")
+    return None
 
 
 def _download(

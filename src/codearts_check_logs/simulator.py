@@ -106,6 +106,11 @@ class Step:
         return cls("pace", seconds=seconds)
 
     @classmethod
+    def split_head(cls) -> Step:
+        """The ZIP, its first two bytes sent alone a moment before the rest."""
+        return cls("split-head", seconds=0.05)
+
+    @classmethod
     def redirect(cls, location: str, status: int = 302) -> Step:
         """A redirect to `location` (another host, for the token test)."""
         return cls("raw", status, b"", {"Location": location})
@@ -224,7 +229,10 @@ class Simulator:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Simulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll keeps stop() quick: tests start one simulator each.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -416,6 +424,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.simulator.stopping.wait(step.seconds)
             self.wfile.write(piece)
+        elif step.kind == "split-head" and first:
+            self.wfile.write(piece[:2])
+            self.wfile.flush()
+            self.simulator.stopping.wait(step.seconds)
+            self.wfile.write(piece[2:])
         elif step.kind == "stall-body" and first:
             half = len(piece) // 2
             self.wfile.write(piece[:half])
