@@ -22,13 +22,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
+
+from devtools.serving import LoopbackServer
 
 ACCOUNT = "devstoreaccount1"
 """Azurite's documented development account."""
@@ -285,7 +287,7 @@ class _Fault:
 
 
 @dataclass
-class BlobProxy:
+class BlobProxy(LoopbackServer):
     """A loopback HTTP proxy in front of Azurite that records requests and can fail some.
 
     `fail(500, times=1, operation="block")` answers the next matching request with 500 instead of
@@ -297,13 +299,6 @@ class BlobProxy:
     requests: list[ProxiedRequest] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("not started")
-        return int(self._server.server_address[1])
 
     def fail(
         self,
@@ -401,11 +396,7 @@ class BlobProxy:
 
             do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._serve(Handler)
         return self
 
     def _record(
@@ -426,20 +417,3 @@ class BlobProxy:
         )
         with self._lock:
             self.requests.append(entry)
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 
 import requests
 
 from devtools.azurite import Azurite, blob_sas
+from devtools.serving import LoopbackServer
 
 SERVICE_PREFIX = "/twirp/github.actions.results.api.v1.ArtifactService/"
 CONTAINER = "actions-results"
@@ -96,7 +96,7 @@ def make_runtime_token(run_id: str, job_id: str, *, extra_scopes: str = "Actions
     return f"{header}.{part({'scp': scope, 'iss': 'results-double'})}.c2lnbmF0dXJl"
 
 
-class ResultsDouble:
+class ResultsDouble(LoopbackServer):
     """The double as a context manager, listening on a free loopback port.
 
     `url` is what ACTIONS_RESULTS_URL should hold (it ends in `/`, like the real value).
@@ -117,13 +117,6 @@ class ResultsDouble:
         self._next_id = first_artifact_id
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("not started")
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
@@ -335,29 +328,8 @@ class ResultsDouble:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._serve(Handler)
         return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _error(code: str, msg: str) -> tuple[int, dict[str, Any]]:
