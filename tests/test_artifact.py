@@ -32,6 +32,7 @@ from codearts_check_logs.artifact import (
     ArtifactUploader,
     BackendIds,
     ResultsClient,
+    UploadedArtifact,
     backend_ids_from_token,
     expiration,
     invalid_name_reason,
@@ -77,6 +78,25 @@ def uploader(**overrides: str) -> ArtifactUploader:
     made = ArtifactUploader.from_env(env(**overrides), retry_base_delay=0.0, block_size=1024)
     assert made is not None
     return made
+
+
+def upload(
+    made: ArtifactUploader,
+    sample: SampleFile,
+    *,
+    name: str = NAME,
+    retention_days: int | None = None,
+    overwrite: bool = False,
+) -> UploadedArtifact:
+    """Upload a sample file the way the run does, with its true size and hash."""
+    return made.upload_file(
+        sample.path,
+        name,
+        size=sample.size,
+        sha256=sample.sha256,
+        retention_days=retention_days,
+        overwrite=overwrite,
+    )
 
 
 def body_of(call: Any) -> Any:
@@ -482,14 +502,7 @@ def upload_sample(
     overwrite: bool = False,
     retention: int | None = None,
 ) -> None:
-    made.upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=retention,
-        overwrite=overwrite,
-    )
+    upload(made, sample, retention_days=retention, overwrite=overwrite)
 
 
 def twirp_methods(double: ResultsDouble) -> list[str]:
@@ -505,14 +518,7 @@ def test_small_file_is_one_put_blob(
     azurite: Azurite,
 ) -> None:
     sample = sample_file(200_000)
-    result = make_uploader().upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=False,
-    )
+    result = upload(make_uploader(), sample)
     (stored,) = results_double.finalized(NAME)
     assert result.artifact_id == str(stored.id)
     assert result.url.endswith(f"/actions/runs/987654321/artifacts/{stored.id}")
@@ -533,14 +539,7 @@ def test_large_file_goes_in_blocks(
     azurite: Azurite,
 ) -> None:
     sample = sample_file(5 * MIB + 4321)
-    make_uploader(block_size=MIB).upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=False,
-    )
+    upload(make_uploader(block_size=MIB), sample)
     (stored,) = results_double.finalized(NAME)
     operations = [r.query.get("comp") for r in blob_proxy.requests]
     assert operations.count("block") == 6
@@ -561,9 +560,7 @@ def test_retention_days_reach_the_service(
     results_double: ResultsDouble,
 ) -> None:
     sample = sample_file(1000)
-    make_uploader().upload_file(
-        sample.path, NAME, size=sample.size, sha256=sample.sha256, retention_days=5, overwrite=False
-    )
+    upload(make_uploader(), sample, retention_days=5)
     (create,) = results_double.calls("CreateArtifact")
     expires = datetime.fromisoformat(create.body["expires_at"].replace("Z", "+00:00"))
     assert timedelta(days=4, hours=23) < expires - datetime.now(UTC) <= timedelta(days=5)
@@ -578,14 +575,7 @@ def test_overwrite_deletes_then_creates(
 ) -> None:
     old = results_double.seed(NAME, b"old content", run_id=RUN_ID, job_id="earlier-job")
     sample = sample_file(3000)
-    make_uploader().upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=True,
-    )
+    upload(make_uploader(), sample, overwrite=True)
     assert twirp_methods(results_double) == [
         "ListArtifacts",
         "DeleteArtifact",
@@ -609,14 +599,7 @@ def test_existing_name_without_overwrite_is_a_clear_failure(
     results_double.seed(NAME, b"first attempt", run_id=RUN_ID, job_id=JOB_ID)
     sample = sample_file(100)
     with pytest.raises(ArtifactUploadFailed) as caught:
-        make_uploader().upload_file(
-            sample.path,
-            NAME,
-            size=sample.size,
-            sha256=sample.sha256,
-            retention_days=None,
-            overwrite=False,
-        )
+        upload(make_uploader(), sample)
     assert "overwrite: true" in str(caught.value)
     assert NAME in str(caught.value)
     assert caught.value.code == "ARTIFACT_UPLOAD_FAILED"
@@ -633,14 +616,7 @@ def test_results_service_503_then_ok(
 ) -> None:
     results_double.fail(method, 503, times=2)
     sample = sample_file(1000)
-    make_uploader().upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=False,
-    )
+    upload(make_uploader(), sample)
     assert [r.status for r in results_double.calls(method)] == [503, 503, 200]
     assert len(results_double.finalized(NAME)) == 1
 
@@ -659,14 +635,7 @@ def test_blob_500_then_ok(
     blob_proxy.fail(500, operation=operation)
     blob_proxy.fail(500, operation="blocklist")
     sample = sample_file(size)
-    make_uploader().upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=False,
-    )
+    upload(make_uploader(), sample)
     assert 500 in [r.status for r in blob_proxy.requests]
     (stored,) = results_double.finalized(NAME)
     state = azurite.read_blob(CONTAINER, stored.blob)
@@ -683,14 +652,7 @@ def test_blob_connection_reset_is_retried(
 ) -> None:
     blob_proxy.fail(reset=True, operation="block")
     sample = sample_file(2 * MIB + 1)
-    make_uploader().upload_file(
-        sample.path,
-        NAME,
-        size=sample.size,
-        sha256=sample.sha256,
-        retention_days=None,
-        overwrite=False,
-    )
+    upload(make_uploader(), sample)
     assert len(results_double.finalized(NAME)) == 1
 
 
@@ -712,14 +674,7 @@ def test_blob_failure_leaves_no_finalized_artifact(
     blob_proxy.fail(500, times=100)
     sample = sample_file(size)
     with pytest.raises(ArtifactUploadFailed) as caught:
-        make_uploader().upload_file(
-            sample.path,
-            NAME,
-            size=sample.size,
-            sha256=sample.sha256,
-            retention_days=None,
-            overwrite=False,
-        )
+        upload(make_uploader(), sample)
     assert "HTTP 500" in str(caught.value)
     assert NAME in str(caught.value)
     assert "sig=" not in str(caught.value)
