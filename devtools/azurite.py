@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 
-from devtools.serving import LoopbackServer
+from devtools.serving import LoopbackServer, Service
 
 ACCOUNT = "devstoreaccount1"
 """Azurite's documented development account."""
@@ -104,7 +103,7 @@ class BlobState:
     committed_blocks: list[int]
 
 
-class Azurite:
+class Azurite(Service):
     """Azurite's blob service as a context manager: started on a free port, stopped after."""
 
     def __init__(
@@ -192,17 +191,6 @@ class Azurite:
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- owner-side operations (account SAS), for doubles and assertions -------------------
 

@@ -8,8 +8,29 @@ from types import TracebackType
 from typing import Self
 
 
-class LoopbackServer:
-    """Serves a handler class on 127.0.0.1 from a daemon thread; a context manager."""
+class Service:
+    """Something the tests start and stop: `with Service() as running:` does both."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(Service):
+    """Serves a handler class on 127.0.0.1 from a daemon thread."""
 
     _server: ThreadingHTTPServer | None = None
 
@@ -27,22 +48,8 @@ class LoopbackServer:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
 
-    def start(self) -> Self:
-        raise NotImplementedError
-
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -91,19 +91,10 @@ class _Refusing:
     def __init__(self, error: ArtifactUploadFailed) -> None:
         self._error = error
 
-    def start(self, name: str, *, retention_days: int | None, overwrite: bool) -> Upload:
+    def start(self, *args: object, **kwargs: object) -> Upload:
         raise self._error
 
-    def upload_file(
-        self,
-        path: Path,
-        name: str,
-        *,
-        size: int,
-        sha256: str,
-        retention_days: int | None,
-        overwrite: bool,
-    ) -> UploadedArtifact:
+    def upload_file(self, *args: object, **kwargs: object) -> UploadedArtifact:
         raise self._error
 
 
