@@ -319,30 +319,33 @@ def assert_cancelled(run: Run, seconds: float) -> None:
     assert run.saved_files() == {}
 
 
-def test_sigterm_during_a_download(sim: Simulator, tmp_path: Path) -> None:
-    sim.script(ID1, Step.stall(60, after_headers=True))
-    action = start_action(tmp_path, inputs_for(sim, ID1, timeout_seconds="120"), {})
+def terminate_when(
+    action: Started, ready: Callable[[], bool], *, settle: float = 0.0
+) -> tuple[Run, float]:
+    """Send SIGTERM once `ready()` holds (plus `settle` seconds); the run and its duration."""
     try:
-        wait_for(lambda: bool(parts_in(action.workspace)))  # the ZIP has started to arrive
+        wait_for(ready)
+        time.sleep(settle)
         action.proc.send_signal(signal.SIGTERM)
-        run, seconds = action.finish(timeout=30)
+        result = action.finish(timeout=30)
     finally:
         if action.proc.poll() is None:
             action.proc.kill()
+    return result
+
+
+def test_sigterm_during_a_download(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.stall(60, after_headers=True))
+    action = start_action(tmp_path, inputs_for(sim, ID1, timeout_seconds="120"), {})
+    # The ZIP has started to arrive.
+    run, seconds = terminate_when(action, lambda: bool(parts_in(action.workspace)))
     assert_cancelled(run, seconds)
 
 
 def test_sigterm_during_a_retry_wait(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, Step.raw(503, b"busy", "text/plain", {"Retry-After": "50"}))
     action = start_action(tmp_path, inputs_for(sim, ID1, timeout_seconds="120"), {})
-    try:
-        wait_for(lambda: len(sim.requests_for()) == 1)
-        time.sleep(0.3)  # into the wait
-        action.proc.send_signal(signal.SIGTERM)
-        run, seconds = action.finish(timeout=30)
-    finally:
-        if action.proc.poll() is None:
-            action.proc.kill()
+    run, seconds = terminate_when(action, lambda: len(sim.requests_for()) == 1, settle=0.3)
     assert_cancelled(run, seconds)
     assert len(sim.requests_for()) == 1, "no new attempt after the cancel"
 
@@ -359,13 +362,7 @@ def test_sigterm_finalizes_no_artifact(
     artifact_env = {k: runner_env[k] for k in ("ACTIONS_RUNTIME_TOKEN", "ACTIONS_RESULTS_URL")}
     inputs = inputs_for(sim, ID1, timeout_seconds="120", upload_artifact="true")
     action = start_action(tmp_path / "job", inputs, artifact_env)
-    try:
-        wait_for(lambda: bool(parts_in(action.workspace)))
-        action.proc.send_signal(signal.SIGTERM)
-        run, seconds = action.finish(timeout=30)
-    finally:
-        if action.proc.poll() is None:
-            action.proc.kill()
+    run, seconds = terminate_when(action, lambda: bool(parts_in(action.workspace)))
     assert_cancelled(run, seconds)
     assert results_double.finalized() == []
     assert results_double.calls("FinalizeArtifact") == []
