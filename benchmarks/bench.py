@@ -6,7 +6,7 @@ double. For each size it times, a few times each, four ways of getting the ZIP:
 
 1. `curl` to a file: the floor;
 2. our CLI, download only;
-3. our `entrypoint`, download + artifact upload (overlapped);
+3. our `entrypoint`, download, then the artifact upload from the saved ZIP;
 4. the peer pipeline: `curl`, then the official `@actions/artifact` client (node) uploading the
    same ZIP raw (`skipArchive`).
 
@@ -37,16 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from devtools.azurite import Azurite, account_sas
-from devtools.results_double import (
+from devtools.doubles.azurite import Azurite, account_sas
+from devtools.doubles.results import (
     CONTAINER,
     EXAMPLE_JOB_ID,
     EXAMPLE_RUN_ID,
     ResultsDouble,
     make_runtime_token,
 )
-
-from codearts_check_logs import config
+from devtools.runner import FakeRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICIAL = ROOT / "tests" / "contract" / "upload_official.mjs"
@@ -153,7 +152,7 @@ class BenchDouble(ResultsDouble):
 @contextmanager
 def simulator(sizes: dict[str, int]) -> Iterator[str]:
     """The simulator in its own process; yields its base URL."""
-    argv = [sys.executable, "-m", "codearts_check_logs.simulator", "--port", "0"]
+    argv = [sys.executable, "-m", "devtools.doubles.codearts", "--port", "0"]
     argv += ["--token", TOKEN]
     for sub_job, size in sizes.items():
         argv += ["--zip-size", f"{sub_job}={size}"]
@@ -194,7 +193,7 @@ def base_env(home: Path) -> dict[str, str]:
 
 
 def our_cli(base_url: str, sub_job: str, cwd: Path) -> Sample:
-    argv = [sys.executable, "-m", "codearts_check_logs.cli", sub_job]
+    argv = [sys.executable, "-m", "codearts_check_logs.entry.cli", sub_job]
     argv += ["--endpoint", base_url, "--path", "out", "--upload-artifact", "false"]
     return timed(argv, env=cli_env(cwd), cwd=cwd)
 
@@ -215,27 +214,10 @@ def actions_env(double: ResultsDouble, workspace: Path) -> dict[str, str]:
 
 
 def our_entrypoint(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
-    commands = workspace / ".file-commands"
-    commands.mkdir(exist_ok=True)
-    (commands / "output").write_text("")
-    (commands / "summary").write_text("")
-    inputs = {config.env_name(spec.name): spec.default for spec in config.input_specs().values()}
-    inputs.update(
-        {
-            config.env_name("sub-job-id"): sub_job,
-            config.env_name("token"): TOKEN,
-            config.env_name("endpoint"): base_url,
-        }
-    )
-    env = {
-        **base_env(workspace),
-        **actions_env(double, workspace),
-        **inputs,
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_OUTPUT": str(commands / "output"),
-        "GITHUB_STEP_SUMMARY": str(commands / "summary"),
-    }
-    return timed([sys.executable, str(ROOT / "entrypoint")], env=env, cwd=workspace)
+    runner = FakeRunner(workspace / ".runner")
+    inputs = {"sub-job-id": sub_job, "token": TOKEN, "endpoint": base_url}
+    env = runner.environment(inputs, actions_env(double, runner.workspace))
+    return timed(runner.command, env=env, cwd=runner.workspace)
 
 
 def peer(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
@@ -332,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results[label] = series
             for _ in range(COLD_STARTS):
                 area = fresh(work / "run")
-                cli = [sys.executable, "-m", "codearts_check_logs.cli", cold_id]
+                cli = [sys.executable, "-m", "codearts_check_logs.entry.cli", cold_id]
                 cli += ["--endpoint", base_url, "--path", "out"]
                 colds["CLI"].append(
                     cold_start(base_url, partial(timed, cli, env=cli_env(area), cwd=area))
@@ -341,7 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 colds["entrypoint"].append(
                     cold_start(base_url, partial(our_entrypoint, base_url, cold_id, double, area))
                 )
-                double.check_and_clear(_sha256_of(area / "codearts-check-logs" / f"{cold_id}.zip"))
+                saved = area / ".runner" / "workspace" / "codearts-check-logs" / f"{cold_id}.zip"
+                double.check_and_clear(_sha256_of(saved))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -9,58 +9,33 @@ ZIPs in `demo-workspace/`. A second, shorter run shows what a failure looks like
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from codearts_check_logs.simulator import Simulator, Step
-from devtools.azurite import Azurite
-from devtools.results_double import (
+from devtools.doubles.azurite import Azurite
+from devtools.doubles.codearts import Simulator, Step
+from devtools.doubles.results import (
     EXAMPLE_JOB_ID,
     EXAMPLE_RUN_ID,
     ResultsDouble,
     make_runtime_token,
 )
+from devtools.runner import FakeRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "demo-workspace"
 TOKEN = "MIIDemoToken-not-a-real-IAM-token-0123456789"
 IDS = ("a777ff00d3cf4d369d87066806ae0001", "b888ff00d3cf4d369d87066806ae0002")
-_OUTPUT = re.compile(r"^([^<\n]+)<<(\S+)\n(.*?)\n\2$", re.M | re.S)
 
 
 def run_step(
-    inputs: dict[str, str], extra_env: dict[str, str]
+    name: str, inputs: dict[str, str], extra_env: dict[str, str]
 ) -> tuple[int, str, str, dict[str, str]]:
     """Run the entrypoint as the runner would; returns exit code, log, summary and outputs."""
-    commands = WORKSPACE.parent / ".demo-file-commands"
-    shutil.rmtree(commands, ignore_errors=True)
-    commands.mkdir()
-    (commands / "output").touch()
-    (commands / "summary").touch()
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(WORKSPACE),
-        "GITHUB_OUTPUT": str(commands / "output"),
-        "GITHUB_STEP_SUMMARY": str(commands / "summary"),
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "octo-org/octo-repo",
-        "GITHUB_RUN_ID": "4242",
-        **{f"INPUT_{name.upper()}": value for name, value in inputs.items()},
-        **extra_env,
-    }
-    proc = subprocess.run(
-        [str(ROOT / "entrypoint")], env=env, cwd=WORKSPACE, capture_output=True, text=True,
-        check=False, timeout=120,
-    )  # fmt: skip
-    outputs = {m[1]: m[3] for m in _OUTPUT.finditer((commands / "output").read_text())}
-    summary = (commands / "summary").read_text()
-    shutil.rmtree(commands, ignore_errors=True)
-    return proc.returncode, proc.stdout + proc.stderr, summary, outputs
+    runner = FakeRunner(WORKSPACE / name)
+    run = runner.run(inputs, extra_env)
+    return run.returncode, run.log, run.summary, run.outputs
 
 
 def banner(title: str) -> None:
@@ -84,7 +59,7 @@ def main() -> int:
             "retention-days": "7",
         }
         banner("1. The main job: two sub-jobs, logs saved and uploaded as artifacts")
-        code, log, summary, outputs = run_step(inputs, runner_env)
+        code, log, summary, outputs = run_step("main", inputs, runner_env)
         print(f"--- step log (exit code {code}) ---\n{log}")
         print(f"--- job summary (Markdown) ---\n{summary}")
         print("--- outputs ---")
@@ -98,7 +73,9 @@ def main() -> int:
             )
         ok = code == 0 and len(finalized) == len(IDS)
         for sub_job_id in IDS:
-            data = (WORKSPACE / "codearts-check-logs" / f"{sub_job_id}.zip").read_bytes()
+            data = (
+                WORKSPACE / "main" / "workspace" / "codearts-check-logs" / f"{sub_job_id}.zip"
+            ).read_bytes()
             ok = ok and data == sim.zip_bytes(sub_job_id)
             ok = ok and any(
                 a.digest == "sha256:" + hashlib.sha256(data).hexdigest() for a in finalized
@@ -106,7 +83,7 @@ def main() -> int:
 
         banner("2. What a failure looks like: an expired token (HTTP 401)")
         failing = {**inputs, "sub-job-id": IDS[0], "token": "expired-token-0123456789"}
-        code2, log2, summary2, _ = run_step({**failing, "upload-artifact": "false"}, {})
+        code2, log2, summary2, _ = run_step("failure", {**failing, "upload-artifact": "false"}, {})
         print(f"--- step log (exit code {code2}) ---\n{log2}")
         print(f"--- job summary (Markdown) ---\n{summary2}")
         ok = ok and code2 == 1

@@ -1,30 +1,35 @@
-"""Shared fixtures: the simulator on loopback and a harness that runs the real entrypoint the
-way the runner runs a container action (hyphenated INPUT_* variables, file commands in temp
-files, the workspace as working directory)."""
+"""Shared fixtures: the CodeArts simulator on loopback, the artifact service stand-ins, and the
+entrypoint run the way the runner runs a container action (`devtools.runner`)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from devtools.doubles.azurite import Azurite, BlobProxy
+from devtools.doubles.codearts import Simulator
+from devtools.doubles.results import (
+    EXAMPLE_JOB_ID,
+    EXAMPLE_RUN_ID,
+    ResultsDouble,
+    make_runtime_token,
+)
+from devtools.runner import FakeRunner, Run
 
 from codearts_check_logs import secrets
-from codearts_check_logs.simulator import Simulator
+from codearts_check_logs.artifact import environment
+from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.http import CancelToken
 
-ROOT = Path(__file__).resolve().parents[1]
-ENTRYPOINT = ROOT / "entrypoint"
 TOKEN = "MIIEtestTOKEN-5f2b9c1e_d0a7+4b3c/9e8f=="
 ID1 = "a777ff00d3cf4d369d87066806ae0001"
 ID2 = "b888ff00d3cf4d369d87066806ae0002"
-_OUTPUT = re.compile(
-    r"^(?P<name>[^<\n]+)<<(?P<delim>\S+)\n(?P<value>.*?)\n(?P=delim)$", re.M | re.S
-)
+
+__all__ = ["ID1", "ID2", "TOKEN", "ActionRunner", "Run", "inputs_for"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,39 +45,16 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-@dataclass
-class Run:
-    """What one entrypoint run left behind."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    workspace: Path
-    file_commands: Path
-    seconds: float = 0.0
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def saved_files(self) -> dict[str, bytes]:
-        return {
-            p.relative_to(self.workspace).as_posix(): p.read_bytes()
-            for p in sorted(self.workspace.rglob("*"))
-            if p.is_file()
-        }
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT heredoc entries as a dict."""
-    return {m["name"]: m["value"] for m in _OUTPUT.finditer(text)}
-
-
 class ActionRunner:
-    """Runs `entrypoint` as a subprocess with a runner-like environment."""
+    """Runs `entrypoint` to its end, each call in a fresh runner folder under `tmp_path`."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.count = 0
+
+    def runner(self) -> FakeRunner:
+        self.count += 1
+        return FakeRunner(self.tmp_path / f"run{self.count}")
 
     def __call__(
         self,
@@ -82,61 +64,7 @@ class ActionRunner:
         timeout: float = 60,
         omit_defaults: bool = False,
     ) -> Run:
-        import time
-
-        self.count += 1
-        base = self.tmp_path / f"run{self.count}"
-        workspace = base / "workspace"
-        commands = base / "file_commands"
-        workspace.mkdir(parents=True)
-        commands.mkdir()
-        output_file = commands / "set_output"
-        summary_file = commands / "step_summary"
-        output_file.touch()
-        summary_file.touch()
-        environment = {
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "HOME": str(base),
-            "GITHUB_ACTIONS": "true",
-            "CI": "true",
-            "GITHUB_WORKSPACE": str(workspace),
-            "GITHUB_OUTPUT": str(output_file),
-            "GITHUB_STEP_SUMMARY": str(summary_file),
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_REPOSITORY": "octo-org/octo-repo",
-            "GITHUB_RUN_ID": "4242",
-        }
-        if not omit_defaults:
-            environment.update(_defaults())
-        environment.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
-        environment.update(env or {})
-        started = time.monotonic()
-        proc = subprocess.run(
-            [str(ENTRYPOINT)],
-            env=environment,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Run(
-            returncode=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            outputs=parse_outputs(output_file.read_text()),
-            summary=summary_file.read_text(),
-            workspace=workspace,
-            file_commands=commands,
-            seconds=time.monotonic() - started,
-        )
-
-
-def _defaults() -> dict[str, str]:
-    """Every input's default, as the runner passes them (it fills in action.yml defaults)."""
-    from codearts_check_logs.config import env_name, input_specs
-
-    return {env_name(spec.name): spec.default for spec in input_specs().values()}
+        return self.runner().run(inputs, env, defaults=not omit_defaults, timeout=timeout)
 
 
 @pytest.fixture
@@ -154,3 +82,82 @@ def inputs_for(sim: Simulator, *ids: str, **extra: str) -> dict[str, str]:
     }
     values.update({k.replace("_", "-"): v for k, v in extra.items()})
     return values
+
+
+# -- the artifact service: Azurite, a fault proxy in front of it, the results double ---------------
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """One emulator for the whole session; each test uses fresh blob names."""
+    with Azurite() as running:
+        yield running
+
+
+@pytest.fixture
+def blob_proxy(azurite: Azurite) -> Iterator[BlobProxy]:
+    with BlobProxy(azurite.port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def results_double(azurite: Azurite, blob_proxy: BlobProxy) -> Iterator[ResultsDouble]:
+    """The double; its signed URLs go through `blob_proxy` so blob traffic is recorded."""
+    with ResultsDouble(azurite, blob_url_rewriter=blob_proxy.rewrite) as double:
+        yield double
+
+
+@pytest.fixture
+def runner_env(results_double: ResultsDouble) -> dict[str, str]:
+    """What the runner gives a container action for artifacts, aimed at the double."""
+    return {
+        "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
+        "ACTIONS_RESULTS_URL": results_double.url,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "octo-org/octo-repo",
+        "GITHUB_RUN_ID": "4242",
+    }
+
+
+@pytest.fixture
+def make_service(runner_env: dict[str, str]) -> Callable[..., ArtifactService]:
+    """Artifact services on `runner_env` with fast retries and small blocks."""
+
+    def build(
+        *, block_size: int = 1024 * 1024, cancel: CancelToken | None = None, **env: str
+    ) -> ArtifactService:
+        found = environment.from_env({**runner_env, **env})
+        assert found is not None
+        return ArtifactService(
+            found,
+            cancel=cancel or CancelToken(),
+            retry_base_delay=0.01,
+            blob_backoff=0.01,
+            block_size=block_size,
+        )
+
+    return build
+
+
+@dataclass(frozen=True)
+class SampleFile:
+    path: Path
+    data: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@pytest.fixture
+def sample_file(tmp_path: Path) -> Callable[..., SampleFile]:
+    """Write `size` random bytes (a ZIP's magic first) to `<tmp>/<name>`."""
+
+    def write(size: int, name: str = "codearts-check-logs-sample.zip") -> SampleFile:
+        data = (b"PK\x03\x04" + os.urandom(size))[:size]
+        path = tmp_path / name
+        path.write_bytes(data)
+        return SampleFile(path, data, hashlib.sha256(data).hexdigest())
+
+    return write

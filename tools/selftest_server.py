@@ -14,7 +14,9 @@ the container as REQUESTS_CA_BUNDLE. It writes into --dir:
 
 and serves until it is terminated. Used by .github/workflows/self-test.yml:
 
-    python tools/selftest_server.py --bind 172.17.0.1 --dir .selftest --token TOKEN &
+    python -m tools.selftest_server --bind 172.17.0.1 --dir .selftest --token TOKEN &
+
+(run from the repository root, so that `devtools` is importable).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import sys
 import threading
 from pathlib import Path
 
-from codearts_check_logs.simulator import Simulator
+from devtools.doubles.codearts import Simulator
 
 
 def make_certificates(directory: Path, address: str) -> tuple[Path, Path]:

@@ -1,4 +1,4 @@
-"""Typed failures. Each carries the `error-code` the user sees; only `report` renders them."""
+"""Typed failures. Each carries the `error-code` the user sees; the entry points report them."""
 
 from __future__ import annotations
 
@@ -109,6 +109,39 @@ class WriteFailed(ActionError):
     """The ZIP could not be written locally (folder not writable, disk full)."""
 
     code = "WRITE_FAILED"
+
+
+class AuthFailed(ActionError):
+    """A credential service (IAM, STS, GitHub's ID-token endpoint) refused or answered badly.
+
+    `code` is the service's own textual code when its body had one, else AUTH_FAILED; `service`
+    and `step` say where it happened, for the summary.
+    """
+
+    code = "AUTH_FAILED"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        step: str,
+        code: str | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            code=code,
+            http_status=http_status,
+            request_id=request_id,
+            retryable=retryable,
+            retry_after=retry_after,
+        )
+        self.service = service
+        self.step = step
 
 
 class InternalError(ActionError):

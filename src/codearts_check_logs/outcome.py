@@ -1,60 +1,47 @@
-"""What happened to each sub-job: the one record that outputs, summary and annotations read."""
+"""What happened: one `SubJobResult` per sub-job, and the run's `Outcome`, the one record that
+every renderer (summary, text, outputs, annotations) takes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import ActionError
-from .logzip import Listing
-from .textsafe import clean
+from .errors import ActionError, AuthFailed
+from .render.textsafe import clean
+from .ziplog.reader import Listing
 
 SUCCESS = "success"
 FAILURE = "failure"
 
-_HINTS = {
-    "CC.00000003": "The token has expired or was issued for another region. IAM tokens last "
-    "24 hours: request a fresh project-scoped token for this region.",
-    "APIGW.0307": "The token has expired or was issued for another region. IAM tokens last "
-    "24 hours: request a fresh project-scoped token for this region.",
-    "APIGW.0301": "The token is not a valid IAM token: pass the X-Subject-Token header of IAM's "
-    "token API, unchanged.",
-    "CC.00050010": "The IAM user needs the codeartscheck:task:get permission for this project.",
-    "CC.00050011": "The IAM user is not a member of any CodeArts project: add it to the project.",
-    "APIGW.0101": "No such API at this address: check the sub-job ID, region and endpoint.",
-    "APIGW.0308": "Requests were throttled; the action retried. Spread parallel jobs out or "
-    "retry later.",
-    "TIMEOUT": "The download did not finish within timeout-seconds: raise it, or check the "
-    "runner's network path to the endpoint.",
-    "NETWORK_ERROR": "The runner could not reach the endpoint: check DNS, proxy and firewall "
-    "settings, and the region or endpoint input.",
-    "INVALID_RESPONSE": "The service did not deliver a complete ZIP. Re-run the job; if it "
-    "persists, contact Huawei Cloud support with the request ID.",
-    "INVALID_INPUT": "Fix the step's with: inputs; nothing was sent to the service.",
-    "WRITE_FAILED": "The ZIP could not be written: check the path input, free disk space and "
-    "folder permissions.",
-}
-_STATUS_HINTS = {
-    401: "CC.00000003",
-    403: "CC.00050010",
-    404: "APIGW.0101",
-    429: "APIGW.0308",
-}
 
+@dataclass(frozen=True)
+class Failure:
+    """A failure as reported: service text already cleaned and capped, ready for any channel."""
 
-def hint_for(code: str, http_status: int | None) -> str:
-    """A one-line fix for well-known codes (gateway codes match whatever their prefix)."""
-    key = code.replace("APIG.", "APIGW.", 1) if code.startswith("APIG.") else code
-    if key in _HINTS:
-        return _HINTS[key]
-    if http_status in _STATUS_HINTS:
-        return _HINTS[_STATUS_HINTS[http_status]]
-    return ""
+    code: str
+    message: str
+    http_status: int | None = None
+    request_id: str = ""
+    service: str = ""
+    """For failed credential exchanges: which service refused, and at which step."""
+    step: str = ""
+
+    @classmethod
+    def of(cls, error: ActionError) -> Failure:
+        where = error if isinstance(error, AuthFailed) else None
+        return cls(
+            code=clean(error.code, 200),
+            message=clean(error.message),
+            http_status=error.http_status,
+            request_id=clean(error.request_id, 200),
+            service=clean(where.service if where else "", 200),
+            step=clean(where.step if where else "", 200),
+        )
 
 
 @dataclass(frozen=True)
 class SubJobResult:
-    """The outcome for one sub-job. Service text in it is already cleaned and capped."""
+    """The outcome for one sub-job. Text in it is already cleaned and capped."""
 
     sub_job_id: str
     status: str
@@ -68,7 +55,6 @@ class SubJobResult:
     error_code: str = ""
     error_message: str = ""
     request_id: str = ""
-    hint: str = ""
     listing: Listing | None = None
 
     @property
@@ -77,14 +63,16 @@ class SubJobResult:
 
     def failed_with(self, error: ActionError) -> SubJobResult:
         """This result marked failed by `error`, keeping what was already achieved."""
+        failure = Failure.of(error)
         return replace(
             self,
             status=FAILURE,
-            http_status=error.http_status if error.http_status is not None else self.http_status,
-            error_code=clean(error.code, 200),
-            error_message=clean(error.message),
-            request_id=clean(error.request_id, 200) or self.request_id,
-            hint=hint_for(error.code, error.http_status),
+            http_status=failure.http_status
+            if failure.http_status is not None
+            else self.http_status,
+            error_code=failure.code,
+            error_message=failure.message,
+            request_id=failure.request_id or self.request_id,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -106,3 +94,45 @@ class SubJobResult:
 def failure(sub_job_id: str, error: ActionError) -> SubJobResult:
     """A sub-job that produced no ZIP."""
     return SubJobResult(sub_job_id=sub_job_id, status=FAILURE).failed_with(error)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The whole run: per-sub-job results, or a failure that stopped the run before them."""
+
+    results: tuple[SubJobResult, ...] = ()
+    error: Failure | None = None
+    """A run-level failure (bad input, refused credentials, a defect): no sub-job was attempted."""
+    warnings: tuple[str, ...] = ()
+    channel_errors: tuple[str, ...] = ()
+    """Runner channels that could not be written (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY)."""
+    cancelled: bool = False
+
+    @classmethod
+    def failed(cls, error: ActionError, *, warnings: tuple[str, ...] = ()) -> Outcome:
+        return cls(error=Failure.of(error), warnings=warnings)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.error is None
+            and not self.channel_errors
+            and not self.cancelled
+            and all(r.ok for r in self.results)
+        )
+
+    @property
+    def status(self) -> str:
+        return SUCCESS if self.error is None and all(r.ok for r in self.results) else FAILURE
+
+    @property
+    def first(self) -> SubJobResult | None:
+        return self.results[0] if self.results else None
+
+    @property
+    def first_failure(self) -> SubJobResult | None:
+        return next((r for r in self.results if not r.ok), None)
+
+    @property
+    def failed_count(self) -> int:
+        return sum(not r.ok for r in self.results)

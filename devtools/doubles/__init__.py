@@ -1,0 +1,2 @@
+"""Test doubles: local stand-ins for CodeArts Check, Huawei Cloud's credential services and
+GitHub's services, for the tests and the demo."""

@@ -1,0 +1,113 @@
+"""The composition root: validated settings and the environment in, the run's `Outcome` out.
+
+It builds the credentials and the artifact service once per run, then hands every sub-job to the
+pipeline, a few at once. One failing sub-job never stops the others; a defect in one is reported
+as INTERNAL_ERROR for that sub-job alone. Nothing here prints service text or decides how results
+are shown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from .artifact import environment
+from .artifact.upload import ArtifactService
+from .auth.credentials import TokenCredentials
+from .errors import ArtifactUploadFailed, Cancelled, InternalError, WriteFailed
+from .http import CancelToken
+from .inputs import Settings
+from .outcome import Outcome, SubJobResult, failure
+from .pipeline import Context, Log, process
+
+MAX_PARALLEL = 4
+CANCEL_GRACE_SECONDS = 3.0
+"""After a cancel, how long sub-jobs get to clean up before they are reported as cancelled."""
+
+
+def run(
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    log: Log,
+    cancel: CancelToken,
+) -> Outcome:
+    """Fetch (and upload) every sub-job; the results keep the input order."""
+    artifacts, warnings = artifact_service(settings, env, cancel)
+    ctx = Context(
+        settings=settings,
+        credentials=TokenCredentials(settings.token, settings.base_url),
+        cancel=cancel,
+        log=log,
+        artifacts=artifacts,
+    )
+    ids = settings.sub_job_ids
+    unwritable = prepare_directory(settings.directory)
+    if unwritable is not None:
+        results = [failure(sub_job_id, unwritable) for sub_job_id in ids]
+    else:
+        results = _run_all(ctx, ids)
+    return Outcome(results=tuple(results), warnings=tuple(warnings), cancelled=cancel.cancelled)
+
+
+def artifact_service(
+    settings: Settings,
+    env: Mapping[str, str],
+    cancel: CancelToken,
+) -> tuple[ArtifactService | ArtifactUploadFailed | None, list[str]]:
+    """Where ZIPs go: a service, the reason every upload will fail, or nowhere (with a warning
+    when the run is outside GitHub Actions)."""
+    if not settings.upload_artifact:
+        return None, []
+    try:
+        found = environment.from_env(env)
+    except ArtifactUploadFailed as exc:
+        return exc, []
+    if found is None:
+        return None, [environment.NO_RUNTIME_TOKEN]
+    return ArtifactService(found, cancel=cancel), []
+
+
+def prepare_directory(directory: Path) -> WriteFailed | None:
+    """Create the output folder before any request, so an unwritable one costs no download."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return WriteFailed(f"cannot create the path folder: {exc.strerror or exc}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return WriteFailed("cannot write to the path folder: Permission denied")
+    return None
+
+
+def _run_all(ctx: Context, ids: tuple[str, ...]) -> list[SubJobResult]:
+    """Every sub-job through the pipeline. After a cancel, sub-jobs still running when the grace
+    period ends are reported as cancelled, and the run does not wait for them."""
+    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(ids)), thread_name_prefix="sub-job")
+    futures = [pool.submit(_guarded, ctx, sub_job_id) for sub_job_id in ids]
+    try:
+        while not ctx.cancel.event.wait(0.1):
+            if all(future.done() for future in futures):
+                break
+        if ctx.cancel.cancelled:
+            wait(futures, timeout=CANCEL_GRACE_SECONDS)
+        return [
+            _result_of(future, sub_job_id) for future, sub_job_id in zip(futures, ids, strict=True)
+        ]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _guarded(ctx: Context, sub_job_id: str) -> SubJobResult:
+    try:
+        return process(ctx, sub_job_id)
+    except Exception as exc:  # a defect must still end in a report, not a bare traceback
+        ctx.log(f"{sub_job_id}: unexpected {type(exc).__name__}")
+        return failure(sub_job_id, InternalError(type(exc).__name__))
+
+
+def _result_of(future: Future[SubJobResult], sub_job_id: str) -> SubJobResult:
+    if future.done() and not future.cancelled():
+        return future.result()
+    return failure(sub_job_id, Cancelled("the job was cancelled before this sub-job finished"))

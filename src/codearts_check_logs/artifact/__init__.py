@@ -1,0 +1,1 @@
+"""Workflow artifacts: the runner environment, the results service, blob storage, the upload."""

@@ -1,0 +1,187 @@
+"""Twirp JSON calls to the Actions results service's ArtifactService, as the official client makes
+them: proto field names, int64 values as strings, a bearer runtime token, and its retry schedule
+(up to 5 attempts on 429/5xx and transport errors; 3 s, then 1.5 times longer each time, with
+jitter), inside our budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any, TypedDict, cast
+
+import requests
+import tenacity
+
+from .. import secrets
+from ..http import RETRYABLE_STATUS, CancelToken, Deadline, retrying, socket_error_name
+from .blob import register_sas_signature
+
+log = logging.getLogger(__name__)
+
+SERVICE = "github.actions.results.api.v1.ArtifactService"
+READ_TIMEOUT = 60.0
+MAX_ATTEMPTS = 5
+MAX_MSG = 500
+"""Longest service `msg` kept in an error; the rest is cut (reports cap text anyway)."""
+
+
+class CreateArtifactRequest(TypedDict, total=False):
+    workflow_run_backend_id: str
+    workflow_job_run_backend_id: str
+    name: str
+    version: int
+    mime_type: str
+    expires_at: str
+
+
+class FinalizeArtifactRequest(TypedDict):
+    workflow_run_backend_id: str
+    workflow_job_run_backend_id: str
+    name: str
+    size: str
+    hash: str
+
+
+class ListArtifactsRequest(TypedDict):
+    workflow_run_backend_id: str
+    workflow_job_run_backend_id: str
+    name_filter: str
+
+
+class DeleteArtifactRequest(TypedDict):
+    workflow_run_backend_id: str
+    workflow_job_run_backend_id: str
+    name: str
+
+
+class ListedArtifact(TypedDict, total=False):
+    workflow_run_backend_id: str
+    workflow_job_run_backend_id: str
+    database_id: str
+    name: str
+    size: str
+    created_at: str
+
+
+class TwirpError(Exception):
+    """A results-service call failed; `code`/`msg` are the service's Twirp error fields."""
+
+    def __init__(
+        self, method: str, message: str, *, status: int | None = None, code: str = "", msg: str = ""
+    ) -> None:
+        super().__init__(secrets.redact(message))
+        self.method = method
+        self.status = status
+        self.code = code
+        self.msg = secrets.redact(msg)
+
+
+class _Retryable(TwirpError):
+    """A failure the official client would retry: 429/5xx, a transport error, a garbled body."""
+
+
+class ResultsClient:
+    """Calls the results service at `origin` with the runtime token."""
+
+    def __init__(
+        self,
+        origin: str,
+        token: str,
+        session: requests.Session,
+        *,
+        cancel: CancelToken,
+        base_delay: float = 3.0,
+        multiplier: float = 1.5,
+    ) -> None:
+        self._origin = origin
+        self._token = token
+        self._session = session
+        self._cancel = cancel
+        self._base_delay = base_delay
+        self._multiplier = multiplier
+
+    def __repr__(self) -> str:
+        return f"ResultsClient(origin={self._origin!r}, token=<hidden>)"
+
+    def call(self, method: str, body: Mapping[str, object], deadline: Deadline) -> dict[str, Any]:
+        """POST one Twirp JSON request within `deadline`; the decoded response object."""
+        attempts = retrying(
+            deadline=deadline,
+            cancel=self._cancel,
+            attempts=MAX_ATTEMPTS,
+            wait=self._delay,
+            retry_if=lambda exc: isinstance(exc, _Retryable),
+            before_sleep=self._log_retry,
+        )
+        try:
+            return attempts(self._attempt, method, body, deadline)
+        except _Retryable as exc:
+            tries = int(attempts.statistics.get("attempt_number", 1))
+            raise TwirpError(
+                method,
+                f"{method} failed after {tries} attempt{'s' if tries > 1 else ''}: {exc}",
+                status=exc.status,
+                code=exc.code,
+                msg=exc.msg,
+            ) from None
+
+    def _delay(self, state: tenacity.RetryCallState) -> float:
+        attempt = state.attempt_number - 1
+        if attempt == 0:
+            return self._base_delay
+        low = self._base_delay * self._multiplier**attempt
+        return random.uniform(low, low * self._multiplier)  # noqa: S311 - jitter, not crypto
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        log.info(
+            "results service attempt %d of %d failed (%s); retrying in %.1f s",
+            state.attempt_number,
+            MAX_ATTEMPTS,
+            error,
+            state.upcoming_sleep,
+        )
+
+    def _attempt(
+        self, method: str, body: Mapping[str, object], deadline: Deadline
+    ) -> dict[str, Any]:
+        self._cancel.check()
+        url = f"{self._origin}/twirp/{SERVICE}/{method}"
+        try:
+            response = self._session.post(
+                url,
+                data=json.dumps(body),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {self._token}",
+                },
+                timeout=deadline.timeouts(READ_TIMEOUT),
+            )
+        except requests.RequestException as exc:
+            self._cancel.check()
+            raise _Retryable(method, socket_error_name(exc)) from None
+        status = response.status_code
+        try:
+            decoded: object = response.json()
+        except ValueError:
+            decoded = None
+        payload = cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else None
+        if payload is not None and isinstance(payload.get("signed_upload_url"), str):
+            register_sas_signature(payload["signed_upload_url"])
+        if 200 <= status < 300:
+            if payload is None:
+                raise _Retryable(method, f"HTTP {status} with a body that is not a JSON object")
+            return payload
+        code = str(payload.get("code", ""))[:100] if payload else ""
+        msg = str(payload.get("msg", "")) if payload else ""
+        msg = msg if len(msg) <= MAX_MSG else msg[:MAX_MSG] + "… (cut)"
+        text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else "")
+        # A quota refusal will not change within minutes: fail at once, as the official client.
+        retryable = status in RETRYABLE_STATUS or (payload is None and status >= 500)
+        if retryable and "insufficient usage" not in msg:
+            raise _Retryable(method, text, status=status, code=code, msg=msg)
+        raise TwirpError(method, text, status=status, code=code, msg=msg)

@@ -1,0 +1,1 @@
+"""The CodeArts Check log-file API: the request, its answers, and the download to disk."""

@@ -1,0 +1,129 @@
+"""The GitHub Actions boundary: mask, read inputs, run, publish, and choose the exit status.
+
+Every secret is masked before anything else is printed. Whatever happens — bad inputs, a defect,
+a runner file that cannot be written, a cancelled job — the step ends with what could be reported
+on every channel still usable and an exit status, never a traceback. Exit status: 0 on success
+(or on failure with `fail-on-error: false`), 1 otherwise; a cancelled job, or a runner file that
+could not be written, always exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from types import FrameType
+
+from .. import app, inputs, secrets
+from ..errors import InternalError, InvalidInput, WriteFailed
+from ..github import commands
+from ..http import CancelToken
+from ..outcome import Outcome
+from ..render.markdown import headline, render_markdown
+from ..render.outputs import annotations_for, outputs_for
+from ..render.textsafe import clean
+from .library_logs import route_library_logs
+
+SECRET_INPUTS = ("token",)
+"""Inputs whose values are secrets, masked before anything is printed."""
+
+
+def main() -> int:
+    """Run the action with the runner's environment; returns the exit status."""
+    env = os.environ
+    cancel = CancelToken()
+    try:
+        mask_secrets(env)
+        route_library_logs(commands.log)
+        _cancel_on_signals(cancel)
+        outcome, fail_on_error = _run(env, cancel)
+    except Exception as exc:  # a defect still ends in a report
+        outcome, fail_on_error = Outcome.failed(InternalError(type(exc).__name__)), True
+    try:
+        outcome = publish(outcome, env, fail_on_error=fail_on_error)
+        code = exit_status(outcome, fail_on_error=fail_on_error)
+    except Exception as exc:  # a defect while reporting: say so on the one channel left
+        commands.annotate("error", f"INTERNAL_ERROR: unexpected {type(exc).__name__} (a bug)")
+        code = 1
+    if threading.active_count() > 1:
+        # Sub-jobs abandoned after a cancel: do not wait for them at interpreter exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def mask_secrets(env: Mapping[str, str]) -> None:
+    """Have every secret input masked by the runner and scrubbed by us; secrets learnt later (a
+    derived credential, the signature of a signed upload URL) are masked as they arrive."""
+    secrets.on_register(commands.mask)
+    for name in SECRET_INPUTS:
+        raw = env.get(inputs.env_name(name), "")
+        for value in (raw.strip(), raw):
+            if value.strip():
+                secrets.register(value)
+
+
+def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:
+    raw = inputs.raw_inputs(env)
+    try:
+        fail_on_error = inputs.parse_bool("fail-on-error", raw["fail-on-error"])
+    except InvalidInput:
+        fail_on_error = True
+    try:
+        settings = inputs.parse_settings(raw, inputs.workspace_from(env))
+    except InvalidInput as exc:
+        return Outcome.failed(exc), fail_on_error
+    commands.group(f"Fetching {len(settings.sub_job_ids)} CodeArts Check log package(s)")
+    try:
+        outcome = app.run(settings, env, log=commands.log, cancel=cancel)
+    finally:
+        commands.end_group()
+    return outcome, settings.fail_on_error
+
+
+def publish(outcome: Outcome, env: Mapping[str, str], *, fail_on_error: bool) -> Outcome:
+    """Outputs, then the summary, then annotations and the headline; a channel that fails is
+    reported on the ones after it. Returns the outcome with those failures recorded."""
+    problems: list[str] = []
+    output_path = env.get("GITHUB_OUTPUT", "")
+    if output_path:
+        problems += _attempt(lambda: commands.write_outputs(output_path, outputs_for(outcome)))
+    summary_path = env.get("GITHUB_STEP_SUMMARY", "")
+    if summary_path:
+        described = replace(outcome, channel_errors=tuple(problems))
+        problems += _attempt(
+            lambda: commands.append_summary(summary_path, render_markdown(described))
+        )
+    outcome = replace(outcome, channel_errors=tuple(problems))
+    for level, message in annotations_for(outcome, fail_on_error=fail_on_error):
+        commands.annotate(level, message)
+    commands.log(clean(headline(outcome)))
+    return outcome
+
+
+def _attempt(write: Callable[[], None]) -> list[str]:
+    try:
+        write()
+    except WriteFailed as exc:
+        return [exc.message]
+    return []
+
+
+def exit_status(outcome: Outcome, *, fail_on_error: bool) -> int:
+    if outcome.cancelled or outcome.channel_errors:
+        return 1
+    return 0 if outcome.ok or not fail_on_error else 1
+
+
+def _cancel_on_signals(cancel: CancelToken) -> None:
+    """A cancelled job (SIGTERM from the runner, SIGINT) stops every request and cleans up."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        cancel.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)

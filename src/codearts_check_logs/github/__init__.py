@@ -1,0 +1,1 @@
+"""GitHub Actions runner channels: file commands (outputs, summary) and workflow commands."""

@@ -1,0 +1,291 @@
+"""Inputs: read from action.yml (names, defaults) and validated before any request is sent.
+
+action.yml is the single source of truth. It is packaged into the wheel; in a source checkout
+the copy at the repository root is read instead. Pure: no HTTP here; the only I/O is reading
+action.yml and resolving the output folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .auth.transport import check_transport
+from .errors import InvalidInput
+
+SUB_JOB_ID = re.compile(r"[0-9A-Za-z]{32}")
+_ID_SEPARATORS = re.compile(r"[,\s]+")
+_INTEGER = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+TRUE_WORDS = frozenset({"true", "True", "TRUE"})
+FALSE_WORDS = frozenset({"false", "False", "FALSE"})
+REGION = re.compile(r"[a-z]{2,}(?:-[a-z0-9]+)*-[0-9]{1,3}")
+CODEARTS_ENDPOINT = "https://codearts-check.{region}.myhuaweicloud.com"
+ARTIFACT_NAME_FORBIDDEN = {
+    '"': "double quote",
+    ":": "colon",
+    "<": "less than",
+    ">": "greater than",
+    "|": "vertical bar",
+    "*": "asterisk",
+    "?": "question mark",
+    "\r": "carriage return",
+    "\n": "line feed",
+    "\\": "backslash",
+    "/": "forward slash",
+}
+"""Characters the artifact service refuses in names (NTFS limits), as the official client lists."""
+SUB_JOB_PLACEHOLDER = "{sub_job_id}"
+MAX_TIMEOUT_SECONDS = 6 * 60 * 60  # a GitHub-hosted job cannot run longer
+MAX_TOKEN_LENGTH = 100_000  # the API's documented limit for X-Auth-Token
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input as action.yml declares it."""
+
+    name: str
+    description: str
+    required: bool
+    default: str
+
+
+@cache
+def action_metadata() -> dict[str, Any]:
+    """The parsed action.yml: the packaged copy, else the one at the source checkout's root."""
+    packaged = resources.files(__package__).joinpath("action.yml")
+    if packaged.is_file():
+        text = packaged.read_text(encoding="utf-8")
+    else:
+        text = (Path(__file__).resolve().parents[2] / "action.yml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def input_specs() -> dict[str, InputSpec]:
+    """Every declared input, in action.yml order."""
+    return {
+        name: InputSpec(
+            name=name,
+            description=" ".join(str(spec.get("description", "")).split()),
+            required=bool(spec.get("required", False)),
+            default=str(spec.get("default", "")),
+        )
+        for name, spec in action_metadata()["inputs"].items()
+    }
+
+
+def output_names() -> tuple[str, ...]:
+    """Every declared output, in action.yml order."""
+    return tuple(action_metadata()["outputs"])
+
+
+def env_name(input_name: str) -> str:
+    """The variable the runner sets for an input: upper-cased, spaces to `_`, hyphens kept."""
+    return "INPUT_" + input_name.replace(" ", "_").upper()
+
+
+def raw_inputs(env: Mapping[str, str]) -> dict[str, str]:
+    """Each input's text from `INPUT_*`; absent or blank means the action.yml default.
+
+    The runner passes an empty value as a bare `-e NAME`, so absent and empty are one case.
+    """
+    values: dict[str, str] = {}
+    for name, spec in input_specs().items():
+        value = env.get(env_name(name), "").strip()
+        values[name] = value or spec.default
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated inputs, in the types the rest of the action works with."""
+
+    sub_job_ids: tuple[str, ...]
+    token: str
+    base_url: str
+    workspace: Path
+    directory: Path
+    upload_artifact: bool
+    artifact_name: str
+    retention_days: int | None
+    overwrite: bool
+    fail_on_error: bool
+    timeout_seconds: float
+
+    def __repr__(self) -> str:
+        # The token is a secret: keep it out of reprs, tracebacks and debug logs.
+        return (
+            f"Settings(sub_job_ids={self.sub_job_ids!r}, token=<hidden>, "
+            f"base_url={self.base_url!r}, directory={str(self.directory)!r})"
+        )
+
+    def zip_path(self, sub_job_id: str) -> Path:
+        """Where one sub-job's ZIP is saved."""
+        return self.directory / f"{sub_job_id}.zip"
+
+    def display_path(self, path: Path) -> str:
+        """`path` relative to the workspace, as outputs and the summary show it."""
+        return path.relative_to(self.workspace).as_posix()
+
+    def artifact_name_for(self, sub_job_id: str) -> str:
+        """The artifact name for one sub-job: template filled, `.zip` ensured."""
+        name = self.artifact_name.replace(SUB_JOB_PLACEHOLDER, sub_job_id)
+        return name if name.lower().endswith(".zip") else name + ".zip"
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """A boolean in the YAML 1.2 core schema spellings the runner documents, nothing else."""
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise InvalidInput(f"{name} must be true or false (YAML 1.2 core schema), got {value!r}")
+
+
+def parse_sub_job_ids(value: str) -> tuple[str, ...]:
+    """IDs split on commas, spaces or newlines; duplicates dropped, first order kept."""
+    ids = [part for part in _ID_SEPARATORS.split(value) if part]
+    if not ids:
+        raise InvalidInput("sub-job-id is required: give one or more 32-character sub-job IDs")
+    bad = [part for part in ids if not SUB_JOB_ID.fullmatch(part)]
+    if bad:
+        shown = ", ".join(repr(part[:40]) for part in bad[:3])
+        raise InvalidInput(f"sub-job-id must be 32 characters of 0-9, a-z, A-Z; not valid: {shown}")
+    return tuple(dict.fromkeys(ids))
+
+
+def parse_token(value: str) -> str:
+    """The IAM token: present, one header-safe word, within the API's length limit."""
+    if not value:
+        raise InvalidInput(
+            "token is required: pass an IAM user token, e.g. token: ${{ secrets.CODEARTS_TOKEN }}"
+        )
+    if len(value) > MAX_TOKEN_LENGTH:
+        raise InvalidInput(f"token is longer than {MAX_TOKEN_LENGTH} characters")
+    if any(not ("!" <= ch <= "~") for ch in value):
+        raise InvalidInput("token contains spaces or characters that cannot be sent in a header")
+    return value
+
+
+def parse_retention_days(value: str) -> int | None:
+    """Empty for the repository default, else a whole number of days from 1 to 90."""
+    if not value:
+        return None
+    if not _INTEGER.fullmatch(value) or not 1 <= int(value) <= 90:
+        raise InvalidInput(f"retention-days must be a whole number from 1 to 90, got {value!r}")
+    return int(value)
+
+
+def parse_timeout(value: str) -> float:
+    """Seconds, greater than 0 and at most six hours."""
+    seconds = float(value) if _NUMBER.fullmatch(value) else math.nan
+    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        raise InvalidInput(
+            f"timeout-seconds must be a number above 0 and at most {MAX_TIMEOUT_SECONDS}, "
+            f"got {value!r}"
+        )
+    return seconds
+
+
+def parse_artifact_name(value: str, sub_job_count: int = 1) -> str:
+    """The name template: no character the artifact service refuses, and `{sub_job_id}` in it
+    when several sub-jobs would otherwise share one name."""
+    if not value.strip():
+        raise InvalidInput("artifact-name must not be empty")
+    forbidden = [
+        f"{label} ({char!r})" for char, label in ARTIFACT_NAME_FORBIDDEN.items() if char in value
+    ]
+    if forbidden:
+        raise InvalidInput(
+            "artifact-name contains characters the artifact service refuses: "
+            + ", ".join(forbidden)
+        )
+    if sub_job_count > 1 and SUB_JOB_PLACEHOLDER not in value:
+        raise InvalidInput(
+            f"artifact-name must contain {SUB_JOB_PLACEHOLDER} when several sub-jobs are given, "
+            "or every sub-job would upload under the same name"
+        )
+    return value
+
+
+def parse_directory(value: str, workspace: Path) -> Path:
+    """The output folder, resolved; it must stay inside the workspace and not be a file."""
+    root = workspace.resolve()
+    target = (root / value).resolve()
+    if target != root and root not in target.parents:
+        raise InvalidInput(f"path must stay inside the workspace, got {value!r}")
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"path {value!r} exists and is not a folder")
+    return target
+
+
+def parse_settings(raw: Mapping[str, str], workspace: Path) -> Settings:
+    """Validate every input; one InvalidInput lists every problem at once."""
+    problems: list[str] = []
+
+    def check(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except InvalidInput as exc:
+            problems.append(exc.message)
+            return None
+
+    sub_job_ids = check(parse_sub_job_ids, raw["sub-job-id"])
+    settings = {
+        "sub_job_ids": sub_job_ids,
+        "token": check(parse_token, raw["token"]),
+        "base_url": check(_parse_base_url, raw["region"], raw["endpoint"]),
+        "directory": check(parse_directory, raw["path"], workspace),
+        "upload_artifact": check(parse_bool, "upload-artifact", raw["upload-artifact"]),
+        "artifact_name": check(parse_artifact_name, raw["artifact-name"], len(sub_job_ids or ())),
+        "retention_days": check(parse_retention_days, raw["retention-days"]),
+        "overwrite": check(parse_bool, "overwrite", raw["overwrite"]),
+        "fail_on_error": check(parse_bool, "fail-on-error", raw["fail-on-error"]),
+        "timeout_seconds": check(parse_timeout, raw["timeout-seconds"]),
+    }
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return Settings(workspace=workspace.resolve(), **settings)
+
+
+def _parse_base_url(region: str, endpoint: str) -> str:
+    try:
+        url = base_url(region, endpoint)
+        check_transport(url)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return url
+
+
+def base_url(region: str, endpoint: str) -> str:
+    """The CodeArts Check base URL: `endpoint` when given, else the region's public host."""
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"endpoint must be a full http(s) URL, got {endpoint!r}")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("endpoint must not carry credentials, a query or a fragment")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+        except ValueError:
+            raise ValueError(f"endpoint has an invalid port: {endpoint!r}") from None
+        return endpoint.rstrip("/")
+    if not REGION.fullmatch(region):
+        raise ValueError(f"region must look like cn-north-4, got {region!r}")
+    return CODEARTS_ENDPOINT.format(region=region)
+
+
+def workspace_from(env: Mapping[str, str]) -> Path:
+    """`GITHUB_WORKSPACE`, else the working directory (the runner makes them the same)."""
+    return Path(env.get("GITHUB_WORKSPACE") or os.getcwd())

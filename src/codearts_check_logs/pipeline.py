@@ -1,0 +1,169 @@
+"""One sub-job, top to bottom: download to a temporary file → verify → rename → upload → result.
+
+The order is decided here and nowhere else. The artifact service hears of a sub-job only once its
+ZIP is complete, verified and saved: `CreateArtifact` reserves the name for the rest of the run,
+so a sub-job whose download fails must leave no trace there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import requests
+import tenacity
+
+from .artifact.upload import ArtifactService
+from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
+from .codearts.download import PartFile
+from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
+from .http import CancelToken, Deadline, new_session, retrying, watchdog
+from .inputs import Settings
+from .outcome import SUCCESS, SubJobResult, failure
+from .render.textsafe import clean, for_log
+from .ziplog import reader
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A verified ZIP under its final name."""
+
+    path: Path
+    fetched: Fetched
+    listing: reader.Listing
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every sub-job of a run shares."""
+
+    settings: Settings
+    credentials: requests.auth.AuthBase
+    cancel: CancelToken
+    log: Log
+    artifacts: ArtifactService | ArtifactUploadFailed | None
+    """Where ZIPs are published; the reason uploads cannot work; or None for no upload."""
+
+
+def process(ctx: Context, sub_job_id: str) -> SubJobResult:
+    """Everything for one sub-job; every failure ends in its result, never in an exception."""
+    ctx.log(f"{sub_job_id}: downloading")
+    try:
+        saved = download(ctx, sub_job_id)
+    except ActionError as exc:
+        ctx.log(f"{sub_job_id}: failed with {for_log(clean(exc.code, 200))}")
+        return failure(sub_job_id, exc)
+    result = SubJobResult(
+        sub_job_id=sub_job_id,
+        status=SUCCESS,
+        file=ctx.settings.display_path(saved.path),
+        size=saved.fetched.size,
+        sha256=saved.fetched.sha256,
+        http_status=saved.fetched.http_status,
+        request_id=saved.fetched.request_id or "",
+        listing=saved.listing,
+    )
+    ctx.log(
+        f"{sub_job_id}: saved {_quoted(result.file)} ({result.size} bytes, sha256 {result.sha256})"
+    )
+    if ctx.artifacts is None:
+        return result
+    return upload(ctx, ctx.artifacts, result, saved)
+
+
+def download(ctx: Context, sub_job_id: str) -> Saved:
+    """The verified ZIP under its final name, retried within `timeout-seconds`."""
+    deadline = Deadline(ctx.settings.timeout_seconds)
+    session, tracker = new_session(ctx.cancel)
+    with session, watchdog(deadline, tracker):
+        client = LogClient(
+            ctx.settings.base_url,
+            ctx.credentials,
+            session,
+            cancel=ctx.cancel,
+            deadline=deadline,
+        )
+        attempts = retrying(
+            deadline=deadline,
+            cancel=ctx.cancel,
+            attempts=MAX_ATTEMPTS,
+            wait=retry_wait,
+            retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
+            before_sleep=_retry_logger(ctx.log, sub_job_id),
+        )
+        return attempts(_attempt, client, sub_job_id, ctx.settings.zip_path(sub_job_id))
+
+
+def _attempt(client: LogClient, sub_job_id: str, dest: Path) -> Saved:
+    with PartFile(dest) as part:
+        fetched = client.fetch(sub_job_id, part.write)
+        part.close()
+        listing = verify(part.path, fetched)
+        part.commit()
+    return Saved(path=dest, fetched=fetched, listing=listing)
+
+
+def verify(path: Path, fetched: Fetched) -> reader.Listing:
+    """The ZIP's central directory read back; a ZIP that looks cut short is worth another attempt
+    only when the server did not confirm its length."""
+    try:
+        return reader.inspect(path)
+    except reader.BadZip as exc:
+        raise InvalidResponse(
+            f"the ZIP is not valid: {exc}",
+            http_status=fetched.http_status,
+            request_id=fetched.request_id,
+            retryable=exc.truncated and not fetched.length_confirmed,
+        ) from None
+
+
+def upload(
+    ctx: Context,
+    artifacts: ArtifactService | ArtifactUploadFailed,
+    result: SubJobResult,
+    saved: Saved,
+) -> SubJobResult:
+    """Publish the saved ZIP; a failure keeps the ZIP and fails the sub-job."""
+    name = ctx.settings.artifact_name_for(result.sub_job_id)
+    result = replace(result, artifact_name=name)
+    if isinstance(artifacts, ArtifactUploadFailed):
+        return _upload_failed(ctx, result, artifacts)
+    try:
+        artifact = artifacts.upload(
+            saved.path,
+            name,
+            size=saved.fetched.size,
+            sha256=saved.fetched.sha256,
+            retention_days=ctx.settings.retention_days,
+            overwrite=ctx.settings.overwrite,
+            deadline=Deadline(ctx.settings.timeout_seconds),
+        )
+    except ActionError as exc:
+        return _upload_failed(ctx, result, exc)
+    ctx.log(f"{result.sub_job_id}: uploaded artifact {_quoted(name)} (id {artifact.artifact_id})")
+    return replace(result, artifact_id=artifact.artifact_id, artifact_url=artifact.url)
+
+
+def _upload_failed(ctx: Context, result: SubJobResult, error: ActionError) -> SubJobResult:
+    ctx.log(f"{result.sub_job_id}: artifact upload failed; the ZIP stays at {_quoted(result.file)}")
+    return result.failed_with(error)
+
+
+def _retry_logger(log: Log, sub_job_id: str) -> Callable[[tenacity.RetryCallState], None]:
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        code = for_log(clean(exc.code, 200)) if isinstance(exc, ActionError) else "an error"
+        log(
+            f"{sub_job_id}: attempt {state.attempt_number} failed with {code}; "
+            f"retrying in {state.upcoming_sleep:.1f} s"
+        )
+
+    return before_sleep
+
+
+def _quoted(text: str) -> str:
+    """An input-derived name (path, artifact name) made safe for a log line."""
+    return for_log(clean(text))

@@ -1,0 +1,1 @@
+"""Turning an outcome into what people read: Markdown, plain text, outputs, hints; text safety."""

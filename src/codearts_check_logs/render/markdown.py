@@ -1,0 +1,143 @@
+"""The job summary, in GitHub-flavoured Markdown. Pure functions of the run's `Outcome`.
+
+Service text arrives cleaned (one line, capped) and is escaped here with `md`, so it cannot add
+structure, HTML, mentions or references. The Markdown stays under `MAX_SUMMARY_BYTES`, far below
+the runner's 1 MiB per step (beyond which it drops the whole summary): sub-jobs that do not fit
+are counted, not shown.
+"""
+
+from __future__ import annotations
+
+from ..outcome import Failure, Outcome, SubJobResult
+from ..ziplog.reader import Listing
+from .hints import hint_for
+from .textsafe import clean, md
+
+TITLE = "CodeArts Check logs"
+MAX_SUMMARY_BYTES = 256 * 1024
+MAX_NAME = 200
+LISTED_MEMBERS = 20
+
+
+def format_size(size: int | None) -> str:
+    """Bytes in binary units, e.g. `11.1 KiB`."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def headline(outcome: Outcome) -> str:
+    """One sentence for the top of the summary, the end of the log and the CLI."""
+    if outcome.error is not None:
+        return f"{TITLE}: nothing fetched ({outcome.error.code})"
+    total = len(outcome.results)
+    failed = outcome.failed_count
+    cancelled = " (the job was cancelled)" if outcome.cancelled else ""
+    if failed:
+        return f"{TITLE}: {failed} of {total} sub-jobs failed{cancelled}"
+    return f"{TITLE}: {total} of {total} sub-jobs fetched{cancelled}"
+
+
+def render_markdown(outcome: Outcome) -> str:
+    """The job summary for one run of the action."""
+    mark = "✅" if outcome.status == "success" else "❌"
+    parts = [f"## {mark} {headline(outcome)}\n"]
+    parts += [f"> ⚠️ {md(clean(warning))}\n" for warning in outcome.warnings]
+    parts += [f"> ❌ {md(clean(problem))}\n" for problem in outcome.channel_errors]
+    if outcome.error is not None:
+        parts.append(_run_error_md(outcome.error))
+        return "\n".join(parts)
+    parts.append(_overview_md(outcome.results))
+    used = sum(len(p.encode()) for p in parts)
+    hidden = 0
+    for result in outcome.results:
+        section = _section_md(result)
+        if hidden or used + len(section.encode()) > MAX_SUMMARY_BYTES:
+            hidden += 1
+            continue
+        parts.append(section)
+        used += len(section.encode())
+    if hidden:
+        parts.append(
+            f"_{hidden} more sub-jobs are not shown here to keep the summary within GitHub's "
+            "size limit; the `results` output lists every one._\n"
+        )
+    return "\n".join(parts)
+
+
+def _run_error_md(error: Failure) -> str:
+    rows: list[tuple[str, str]] = []
+    if error.service:
+        rows.append(("Service", md(error.service)))
+    if error.step:
+        rows.append(("Step", md(error.step)))
+    if error.http_status is not None:
+        rows.append(("HTTP status", str(error.http_status)))
+    rows += [("error_code", md(error.code)), ("error_msg", md(error.message))]
+    if error.request_id:
+        rows.append(("Request ID", md(error.request_id)))
+    hint = hint_for(error.code, error.http_status)
+    return _table(rows) + (f"\n> **Hint:** {hint}\n" if hint else "")
+
+
+def _overview_md(results: tuple[SubJobResult, ...]) -> str:
+    lines = ["| Sub-job | Result | Size | Artifact |", "|---|---|---|---|"]
+    for r in results:
+        if r.ok:
+            result = f"✅ saved {md(r.file)}" if r.file else "✅"
+        else:
+            result = f"❌ {md(r.error_code)}"
+        artifact = f"[{md(r.artifact_name)}]({r.artifact_url})" if r.artifact_url else ""
+        lines.append(f"| `{r.sub_job_id}` | {result} | {format_size(r.size)} | {artifact} |")
+    return "\n".join(lines) + "\n"
+
+
+def _section_md(r: SubJobResult) -> str:
+    mark = "✅" if r.ok else "❌"
+    rows: list[tuple[str, str]] = []
+    if r.file:
+        rows += [("File", md(r.file)), ("Size", f"{format_size(r.size)} ({r.size} bytes)")]
+        rows.append(("SHA-256", f"`{r.sha256}`"))
+    if r.artifact_url:
+        rows.append(("Artifact", f"[{md(r.artifact_name)}]({r.artifact_url})"))
+    if not r.ok:
+        rows.append(("HTTP status", "" if r.http_status is None else str(r.http_status)))
+        rows += [("error_code", md(r.error_code)), ("error_msg", md(r.error_message))]
+        if r.request_id:
+            rows.append(("Request ID", md(r.request_id)))
+    text = f"### {mark} `{r.sub_job_id}`\n\n" + _table(rows)
+    hint = "" if r.ok else hint_for(r.error_code, r.http_status)
+    if hint:
+        text += f"\n> **Hint:** {hint}\n"
+    if r.listing is not None:
+        text += _listing_md(r.sub_job_id, r.listing)
+    return text
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table; values arrive already escaped (or are our own Markdown)."""
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _listing_md(sub_job_id: str, listing: Listing) -> str:
+    shown = listing.members[:LISTED_MEMBERS]
+    lines = [
+        "",
+        f"<details><summary>Contents of {sub_job_id}.zip ({listing.total} files)</summary>",
+        "",
+        "| File | Size |",
+        "|---|---|",
+    ]
+    lines += [f"| {md(clean(m.name, MAX_NAME))} | {format_size(m.size)} |" for m in shown]
+    more = listing.total - len(shown)
+    if more > 0:
+        lines.append(f"| _and {more} more_ | |")
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""The outcome as plain text, for a terminal or another CI system's log. Pure functions."""
+
+from __future__ import annotations
+
+from ..outcome import Outcome
+from .hints import hint_for
+from .markdown import MAX_NAME, format_size, headline
+from .textsafe import clean, for_log
+
+LISTED_NAMES = 5
+
+
+def render_text(outcome: Outcome) -> str:
+    """Every sub-job on a line or three: what was saved where, or what went wrong and why."""
+    lines = [headline(outcome)]
+    lines += [f"  warning: {for_log(clean(warning))}" for warning in outcome.warnings]
+    if outcome.error is not None:
+        error = outcome.error
+        where = " / ".join(part for part in (error.service, error.step) if part)
+        lines.append(f"  error: {for_log(error.code)}: {for_log(error.message)}")
+        if where:
+            lines.append(f"  at: {for_log(where)}")
+        hint = hint_for(error.code, error.http_status)
+        if hint:
+            lines.append(f"  hint: {hint}")
+        return "\n".join(lines) + "\n"
+    for r in outcome.results:
+        if r.ok:
+            lines.append(
+                f"  OK    {r.sub_job_id}  {for_log(clean(r.file))}  {format_size(r.size)}  "
+                f"sha256 {r.sha256}"
+            )
+            if r.artifact_url:
+                lines.append(f"        artifact: {r.artifact_url}")
+            if r.listing is not None:
+                shown = r.listing.members[:LISTED_NAMES]
+                names = ", ".join(for_log(clean(m.name, MAX_NAME)) for m in shown)
+                rest = r.listing.total - len(shown)
+                more = f" and {rest} more" if rest > 0 else ""
+                lines.append(f"        {r.listing.total} files: {names}{more}")
+        else:
+            status = f"HTTP {r.http_status}  " if r.http_status is not None else ""
+            lines.append(
+                f"  FAIL  {r.sub_job_id}  {status}{for_log(r.error_code)}: "
+                f"{for_log(r.error_message)}"
+            )
+            if r.request_id:
+                lines.append(f"        request ID: {for_log(r.request_id)}")
+            hint = hint_for(r.error_code, r.http_status)
+            if hint:
+                lines.append(f"        hint: {hint}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,516 @@
+"""The image recipe and the action's metadata, proved without a Docker engine.
+
+No Docker engine runs here, so the image cannot be built. Instead the first test replays
+the Dockerfile: it reads the builder stage's ENV, WORKDIR, COPY and RUN instructions and
+the final stage's COPY and ENTRYPOINT, moves every absolute path under a temporary
+root, and runs the very same commands (same lock files, `--require-hashes`, `--no-deps`,
+no build isolation, the venv without pip), with a clean pip configuration as in the
+container. It then runs the installed entrypoint the way the runner runs the container:
+workspace as working directory, `file_commands` files for outputs and summary, inputs as
+hyphenated `INPUT_*` variables, against the simulator. The other tests check that
+action.yml, the Dockerfile, .dockerignore, the lock files and pyproject.toml agree.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from devtools.doubles.codearts import Simulator
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+ACTION_YML = ROOT / "action.yml"
+SUB_JOB_ID = "0123456789abcdefABCDEF0123456789"
+TOKEN = "packaging-test-token-5f1c"
+FROM_LINE = re.compile(r"^python:(?P<minor>3\.\d+)-slim@sha256:[0-9a-f]{64}(?: AS \w+)?$")
+RELEASED_IMAGE = re.compile(
+    r"^docker://ghcr\.io/[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*@sha256:[0-9a-f]{64}$"
+)
+# Absolute paths the Dockerfile uses inside the image; the replay moves them under a root.
+IMAGE_PATH = re.compile(r"(?<![\w./-])/(?:opt|dist|src)(?=/|\s|$|\")")
+
+
+# --- reading the Dockerfile ------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[str]:
+        return [args for kw, args in self.instructions if kw == keyword]
+
+
+def read_stages(text: str) -> list[Stage]:
+    """The Dockerfile's stages, each a list of (KEYWORD, arguments) with lines joined."""
+    logical: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    assert not pending, "Dockerfile ends inside a continued line"
+    stages: list[Stage] = []
+    for line in logical:
+        keyword, _, args = line.partition(" ")
+        keyword = keyword.upper()
+        args = " ".join(args.split())
+        if keyword == "FROM":
+            base, _, name = args.partition(" AS ")
+            stages.append(Stage(base=base, name=name or None))
+        else:
+            assert stages, f"{keyword} before the first FROM"
+            stages[-1].instructions.append((keyword, args))
+    return stages
+
+
+def parse_env(args: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in shlex.split(args))
+
+
+def copy_args(args: str) -> tuple[str | None, list[str], str]:
+    """(`--from` stage or None, sources, destination) of a COPY instruction."""
+    parts = args.split()
+    source_stage = None
+    while parts and parts[0].startswith("--"):
+        option = parts.pop(0)
+        if option.startswith("--from="):
+            source_stage = option.removeprefix("--from=")
+    assert len(parts) >= 2, f"COPY needs a source and a destination: {args!r}"
+    return source_stage, parts[:-1], parts[-1]
+
+
+def entrypoint_argv(stage: Stage) -> list[str]:
+    entrypoints = stage.all("ENTRYPOINT")
+    assert len(entrypoints) == 1, "the final stage needs exactly one ENTRYPOINT"
+    argv = json.loads(entrypoints[0])
+    assert isinstance(argv, list), "ENTRYPOINT must be in exec (JSON) form"
+    assert all(isinstance(item, str) for item in argv)
+    return [str(item) for item in argv]
+
+
+@pytest.fixture(scope="module")
+def stages() -> list[Stage]:
+    return read_stages(DOCKERFILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def action() -> dict[str, Any]:
+    data = yaml.safe_load(ACTION_YML.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+# --- replaying the Dockerfile ------------------------------------------------------------
+
+
+def image_python(minor: str) -> str:
+    """An interpreter of the image's Python minor version, else the one running the tests."""
+    found = shutil.which(f"python{minor}")
+    candidates = [Path(found)] if found else []
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(pyenv_root.glob(f"versions/{minor}.*/bin/python{minor}"), reverse=True)
+    for candidate in candidates:
+        probe = subprocess.run(
+            [str(candidate), "-c", "import venv"], capture_output=True, check=False
+        )
+        if probe.returncode == 0:
+            return str(candidate)
+    return sys.executable
+
+
+def clean_pip_env(root: Path, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a RUN step: no local pip configuration, only the stage's ENV."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV", "INPUT_", "GITHUB_"))
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    if "PIP_CERT" in os.environ:  # the machine's CA bundle, when it sits behind a TLS proxy
+        env["PIP_CERT"] = os.environ["PIP_CERT"]
+    env.update(extra)
+    env["HOME"] = str(root / "root")
+    Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def in_root(root: Path, text: str) -> str:
+    return IMAGE_PATH.sub(lambda match: f"{root}{match.group(0)}", text)
+
+
+def copy_into(sources: list[str], dest: Path, *, into_directory: bool) -> None:
+    """COPY's rules: a directory's contents go into `dest`; a file goes to `dest`, or into
+    it when `dest` names a directory (ends in `/`, or several sources are given)."""
+    for source in sources:
+        paths = sorted(ROOT.glob(source.rstrip("/")))
+        assert paths, f"COPY source {source!r} does not exist"
+        for path in paths:
+            if path.is_dir():
+                shutil.copytree(
+                    path, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+                )
+            else:
+                target = dest / path.name if into_directory else dest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+
+
+def copy_destination(root: Path, workdir: Path, sources: list[str], dest: str) -> tuple[Path, bool]:
+    target = Path(in_root(root, dest)) if dest.startswith("/") else workdir / dest
+    return target, dest.endswith("/") or dest in {".", "./"} or len(sources) > 1
+
+
+def replay(stages: list[Stage], root: Path) -> list[str]:
+    """Run the Dockerfile's stages under `root`; returns the ENTRYPOINT moved under it."""
+    builder, final = stages[0], stages[-1]
+    minor_match = FROM_LINE.match(builder.base)
+    assert minor_match, builder.base
+    python = image_python(minor_match["minor"])
+    env: dict[str, str] = {}
+    workdir = root
+    for keyword, args in builder.instructions:
+        if keyword == "ENV":
+            env.update(parse_env(args))
+        elif keyword == "WORKDIR":
+            workdir = Path(in_root(root, args))
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif keyword == "COPY":
+            source_stage, sources, dest = copy_args(args)
+            assert source_stage is None
+            target, into_directory = copy_destination(root, workdir, sources, dest)
+            copy_into(sources, target, into_directory=into_directory)
+        elif keyword == "RUN":
+            command = in_root(root, args)
+            command = re.sub(
+                r"(^|&& )python ", lambda m: f"{m.group(1)}{shlex.quote(python)} ", command
+            )
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", command],
+                cwd=workdir,
+                env=clean_pip_env(root, env),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, f"RUN {args}\n{result.stdout}\n{result.stderr}"
+        else:
+            pytest.fail(f"the replay does not know builder instruction {keyword}")
+    for keyword, args in final.instructions:
+        if keyword != "COPY":
+            continue
+        source_stage, sources, dest = copy_args(args)
+        if source_stage is not None:
+            assert [in_root(root, s) for s in sources] == [in_root(root, dest)], (
+                "COPY --from must keep the path (the venv is not relocatable)"
+            )
+            continue
+        target, into_directory = copy_destination(root, root, sources, dest)
+        copy_into(sources, target, into_directory=into_directory)
+    return [in_root(root, item) for item in entrypoint_argv(final)]
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """Parse a GITHUB_OUTPUT file: `name=value` lines and `name<<delimiter` blocks."""
+    outputs: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                value.append(item)
+            else:
+                pytest.fail(f"GITHUB_OUTPUT block {name!r} has no closing delimiter")
+            outputs[name] = "\n".join(value)
+        elif "=" in line:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
+
+
+@pytest.mark.e2e
+def test_image_recipe_installs_and_the_entrypoint_downloads(
+    stages: list[Stage], tmp_path: Path
+) -> None:
+    root = tmp_path / "image"
+    argv = replay(stages, root)
+
+    # The wheel carries the same action.yml the runner reads, and the venv has no pip.
+    wheels = list((root / "dist").glob("*.whl"))
+    assert len(wheels) == 1
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        packaged = wheel.read("codearts_check_logs/action.yml")
+    assert packaged == ACTION_YML.read_bytes()
+    venv_bin = Path(argv[0]).parent
+    assert not (venv_bin / "pip").exists()
+
+    # The container's view: /github/workspace is the working directory, /github/file_commands
+    # holds the per-step files, and inputs arrive with their hyphens.
+    workspace = tmp_path / "github" / "workspace"
+    file_commands = tmp_path / "github" / "file_commands"
+    workspace.mkdir(parents=True)
+    file_commands.mkdir(parents=True)
+    output_file = file_commands / "set_output_1"
+    summary_file = file_commands / "step_summary_1"
+    output_file.touch()
+    summary_file.touch()
+    with Simulator(token=TOKEN) as sim:
+        env = {
+            "PATH": "/usr/bin:/bin",  # what a workflow's env could set; ENTRYPOINT ignores it
+            "HOME": str(tmp_path / "github" / "home"),
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "octo/demo",
+            "GITHUB_RUN_ID": "1",
+            "INPUT_SUB-JOB-ID": SUB_JOB_ID,
+            "INPUT_TOKEN": TOKEN,
+            "INPUT_REGION": "cn-north-4",
+            "INPUT_ENDPOINT": sim.base_url,
+            "INPUT_PATH": "codearts-check-logs",
+            "INPUT_UPLOAD-ARTIFACT": "false",
+            "INPUT_ARTIFACT-NAME": "codearts-check-logs-{sub_job_id}.zip",
+            "INPUT_RETENTION-DAYS": "",
+            "INPUT_OVERWRITE": "false",
+            "INPUT_FAIL-ON-ERROR": "true",
+            "INPUT_TIMEOUT-SECONDS": "60",
+        }
+        result = subprocess.run(
+            argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        expected = sim.zip_bytes(SUB_JOB_ID)
+        served = sim.requests_for()
+
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert len(served) == 1
+    assert served[0].headers.get("X-Auth-Token") == TOKEN
+    saved = workspace / "codearts-check-logs" / f"{SUB_JOB_ID}.zip"
+    assert saved.read_bytes() == expected
+    outputs = read_outputs(output_file)
+    assert outputs["status"] == "success"
+    assert outputs["file"] == f"codearts-check-logs/{SUB_JOB_ID}.zip"
+    assert outputs["size"] == str(len(expected))
+    results = json.loads(outputs["results"])
+    assert [item["sub_job_id"] for item in results] == [SUB_JOB_ID]
+    summary = summary_file.read_text(encoding="utf-8")
+    assert SUB_JOB_ID in summary
+    for text in (result.stdout, result.stderr, summary, output_file.read_text(encoding="utf-8")):
+        assert TOKEN not in text.replace(f"::add-mask::{TOKEN}", "")
+
+
+# --- action.yml, Dockerfile, .dockerignore, locks and pyproject agree ----------------------
+
+
+def test_dockerfile_stages_share_one_digest_pinned_slim_base(stages: list[Stage]) -> None:
+    assert len(stages) == 2, "builder + final"
+    assert stages[0].name, "the first stage is the named builder"
+    assert stages[1].name is None
+    assert stages[0].base == stages[1].base
+    assert FROM_LINE.match(stages[0].base), stages[0].base
+    for stage in stages:
+        assert not stage.all("USER"), "GitHub runs container actions as root: no USER"
+    env = parse_env(" ".join(stages[1].all("ENV")))
+    for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"):
+        assert env.get(name) == "1", name
+
+
+def test_entrypoint_path_and_interpreter_come_from_the_dockerfile(stages: list[Stage]) -> None:
+    builder, final = stages
+    argv = entrypoint_argv(final)
+    assert all(item.startswith("/") for item in argv), "absolute paths only (WORKDIR is not kept)"
+    interpreter, script = argv[0], argv[-1]
+
+    copied = {
+        dest: sources
+        for source_stage, sources, dest in map(copy_args, final.all("COPY"))
+        if source_stage is None
+    }
+    assert copied.get(script) == ["entrypoint"], "ENTRYPOINT must run the copied entrypoint"
+    venv = str(Path(interpreter).parents[1])
+    assert any(f"venv --without-pip {venv}" in run for run in builder.all("RUN"))
+    assert (f"--from={builder.name}", venv, venv) in [
+        (args.split()[0], *args.split()[1:]) for args in final.all("COPY")
+    ]
+
+    entrypoint = ROOT / "entrypoint"
+    text = entrypoint.read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env python3\n"), "a Python script, not /bin/sh"
+    assert "from codearts_check_logs.entry.action import main" in text
+    assert entrypoint.stat().st_mode & stat.S_IXUSR, "entrypoint must be executable"
+
+
+def test_action_yml_runs_the_dockerfile_or_a_digest_pinned_release_image(
+    action: dict[str, Any],
+) -> None:
+    runs = action["runs"]
+    assert runs["using"] == "docker"
+    image = runs["image"]
+    assert image == "Dockerfile" or RELEASED_IMAGE.match(image), (
+        f"runs.image must be Dockerfile (main) or a GHCR image by digest (release): {image!r}"
+    )
+    assert "entrypoint" not in runs, "the image's ENTRYPOINT runs the action"
+    assert "args" not in runs, "the action reads INPUT_* variables, not arguments"
+    for text in (image, ACTION_YML.read_text(encoding="utf-8")):
+        assert not re.search(r"<[A-Z_ ]+>|REPLACE_ME|TODO|@sha256:0{64}", text)
+
+
+def test_every_input_has_a_description_and_a_string_default_or_is_required(
+    action: dict[str, Any],
+) -> None:
+    inputs = action["inputs"]
+    assert inputs
+    for name, spec in inputs.items():
+        assert re.fullmatch(r"[a-z][a-z0-9-]*", name), f"input {name!r} is not kebab-case"
+        assert isinstance(spec.get("description"), str), name
+        assert spec["description"].strip(), name
+        if spec.get("required") is True:
+            assert "default" not in spec, f"required input {name!r} has a default"
+        else:
+            assert isinstance(spec.get("default"), str), f"{name!r}: default must be a string"
+    for name, spec in action["outputs"].items():
+        assert isinstance(spec.get("description"), str), name
+        assert spec["description"].strip(), name
+
+
+def test_dockerignore_lets_every_copied_file_into_the_context(stages: list[Stage]) -> None:
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def included(relative: str) -> bool:
+        keep = True
+        for pattern in patterns:
+            negated = pattern.startswith("!")
+            glob = pattern.removeprefix("!").rstrip("/")
+            if fnmatch.fnmatch(relative, glob) or relative.startswith(glob + "/"):
+                keep = negated
+        return keep
+
+    for stage in stages:
+        for source_stage, sources, _ in map(copy_args, stage.all("COPY")):
+            if source_stage is not None:
+                continue
+            for source in sources:
+                paths = [p for p in ROOT.glob(source.rstrip("/")) if p.exists()]
+                assert paths, f"COPY source {source!r} does not exist"
+                for path in paths:
+                    files = (
+                        [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+                    )
+                    for file in files:
+                        relative = file.relative_to(ROOT).as_posix()
+                        if "__pycache__" in relative:
+                            continue
+                        assert included(relative), f"{relative} is excluded by .dockerignore"
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    return sorted(
+        "".join(line.split()).lower()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def test_requirement_inputs_mirror_pyproject(pyproject: dict[str, Any]) -> None:
+    runtime = sorted("".join(d.split()).lower() for d in pyproject["project"]["dependencies"])
+    assert _requirement_lines(ROOT / "requirements" / "runtime.in") == runtime
+    build = sorted("".join(d.split()).lower() for d in pyproject["build-system"]["requires"])
+    assert _requirement_lines(ROOT / "requirements" / "build.in") == build
+
+
+@pytest.mark.parametrize("name", ["runtime", "build"])
+def test_locks_pin_every_package_with_hashes(name: str) -> None:
+    text = (ROOT / "requirements" / f"{name}.txt").read_text(encoding="utf-8")
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0].isspace():
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    assert blocks
+    for block in blocks:
+        head = block[0].split()[0]
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==[^\s\\]+", head), head
+        assert any(re.search(r"--hash=sha256:[0-9a-f]{64}", line) for line in block), head
+    for local_source in ("file://", "--find-links", "--index-url", "--extra-index-url"):
+        assert local_source not in text
+
+
+def test_image_version_label_defaults_to_the_package_version(
+    stages: list[Stage], pyproject: dict[str, Any]
+) -> None:
+    args = dict(arg.split("=", 1) for arg in stages[-1].all("ARG") if "=" in arg)
+    assert args.get("VERSION") == pyproject["project"]["version"]
+    labels = " ".join(stages[-1].all("LABEL"))
+    for key in ("source", "version", "licenses"):
+        assert f"org.opencontainers.image.{key}=" in labels
+    assert f'licenses="{pyproject["project"]["license"]}"' in labels
+
+
+def test_release_tool_writes_a_digest_reference_and_refuses_tags(tmp_path: Path) -> None:
+    copy = tmp_path / "action.yml"
+    shutil.copy(ACTION_YML, copy)
+    tool = [sys.executable, str(ROOT / "tools" / "set_action_image.py"), "--file", str(copy)]
+    ref = "docker://ghcr.io/octo/codearts-check-logs@sha256:" + "ab" * 32
+
+    refused = subprocess.run(
+        [*tool, "docker://ghcr.io/octo/codearts-check-logs:v1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert copy.read_bytes() == ACTION_YML.read_bytes()
+
+    done = subprocess.run([*tool, ref], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    rewritten = yaml.safe_load(copy.read_text(encoding="utf-8"))
+    original = yaml.safe_load(ACTION_YML.read_text(encoding="utf-8"))
+    assert rewritten["runs"]["image"] == ref
+    rewritten["runs"]["image"] = original["runs"]["image"]
+    assert rewritten == original, "only runs.image may change"
+    before = ACTION_YML.read_text(encoding="utf-8").splitlines()
+    after = copy.read_text(encoding="utf-8").splitlines()
+    assert [pair for pair in zip(before, after, strict=True) if pair[0] != pair[1]] == [
+        ("  image: Dockerfile", f"  image: {ref}")
+    ] or RELEASED_IMAGE.match(original["runs"]["image"])

@@ -1,0 +1,87 @@
+"""The Actions boundary in-process: publishing on every usable channel, and the exit status."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stdout
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from devtools.runner import parse_outputs
+
+from codearts_check_logs import secrets
+from codearts_check_logs.entry import action
+from codearts_check_logs.errors import InvalidInput
+from codearts_check_logs.outcome import Outcome
+from tests.samples import failed_result, ok_result, outcome_of
+
+
+def publish(
+    outcome: Outcome, env: dict[str, str], fail_on_error: bool = True
+) -> tuple[Outcome, str]:
+    stream = io.StringIO()
+    with redirect_stdout(stream):
+        published = action.publish(outcome, env, fail_on_error=fail_on_error)
+    return published, stream.getvalue()
+
+
+def runner_files(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "output").touch()
+    (tmp_path / "summary").touch()
+    return {
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+
+
+def test_every_channel_gets_the_outcome(tmp_path: Path) -> None:
+    env = runner_files(tmp_path)
+    published, stdout = publish(outcome_of(ok_result(), failed_result("expired")), env)
+    assert published.channel_errors == ()
+    assert parse_outputs((tmp_path / "output").read_text())["error-code"] == "CC.00000003"
+    assert "| error_msg | expired |" in (tmp_path / "summary").read_text()
+    assert "::error title=CodeArts Check logs::sub-job" in stdout
+    assert stdout.rstrip().endswith("CodeArts Check logs: 1 of 2 sub-jobs failed")
+    assert action.exit_status(published, fail_on_error=True) == 1
+    assert action.exit_status(published, fail_on_error=False) == 0
+
+
+def test_an_output_file_that_cannot_be_written_is_reported_elsewhere(tmp_path: Path) -> None:
+    env = {**runner_files(tmp_path), "GITHUB_OUTPUT": str(tmp_path)}
+    published, stdout = publish(outcome_of(ok_result()), env, fail_on_error=False)
+    assert published.channel_errors == ("GITHUB_OUTPUT could not be written: Is a directory",)
+    assert "GITHUB&#95;OUTPUT could not be written" in (tmp_path / "summary").read_text()
+    assert "::error title=CodeArts Check logs::GITHUB_OUTPUT could not be written" in stdout
+    assert action.exit_status(published, fail_on_error=False) == 1
+
+
+def test_a_summary_that_cannot_be_written_is_reported_elsewhere(tmp_path: Path) -> None:
+    env = {**runner_files(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "summary")}
+    published, stdout = publish(outcome_of(ok_result()), env)
+    assert parse_outputs((tmp_path / "output").read_text())["status"] == "success"
+    assert "GITHUB_STEP_SUMMARY could not be written" in stdout
+    assert action.exit_status(published, fail_on_error=True) == 1
+
+
+def test_without_runner_files_only_the_log_is_written() -> None:
+    published, stdout = publish(Outcome.failed(InvalidInput("token is required")), {})
+    assert "::error title=CodeArts Check logs::INVALID_INPUT: token is required" in stdout
+    assert action.exit_status(published, fail_on_error=True) == 1
+
+
+@pytest.mark.parametrize("fail_on_error", [True, False])
+def test_a_cancelled_run_never_exits_zero(fail_on_error: bool) -> None:
+    outcome = replace(outcome_of(ok_result()), cancelled=True)
+    assert action.exit_status(outcome, fail_on_error=fail_on_error) == 1
+
+
+def test_the_token_is_masked_before_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    with redirect_stdout(stream):
+        action.mask_secrets({"INPUT_TOKEN": "  the-token-value-123  "})
+    assert stream.getvalue().splitlines() == [
+        "::add-mask::the-token-value-123",
+        "::add-mask::  the-token-value-123  ",
+    ]
+    assert secrets.redact("x the-token-value-123") == "x ***"

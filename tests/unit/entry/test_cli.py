@@ -1,0 +1,90 @@
+"""The command line for other CI systems: same options as the inputs, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from devtools.doubles.codearts import Simulator, Step
+
+from codearts_check_logs import inputs as config
+from codearts_check_logs.entry import cli
+from tests.conftest import ID1, ID2, TOKEN
+
+
+def run_cli(
+    args: list[str], cwd: Path, token: str | None = TOKEN
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
+    }
+    if token is not None:
+        env["CODEARTS_CHECK_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "codearts_check_logs.entry.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_options_mirror_the_inputs() -> None:
+    parser = cli.build_parser()
+    options = {a.dest for a in parser._actions}
+    assert set(config.input_specs()) - {"token"} <= options
+    assert "--token" not in parser.format_help().split()
+
+
+def test_success(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, ID2, "--endpoint", sim.base_url, "--path", "out"], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / f"{ID1}.zip").read_bytes() == sim.zip_bytes(ID1)
+    assert proc.stdout.startswith("CodeArts Check logs: 2 of 2 sub-jobs fetched\n")
+    assert f"{ID1}: downloading" in proc.stderr  # progress on stderr
+    assert "Artifact upload skipped" not in proc.stdout + proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr
+
+
+def test_failure_exit_1(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no permission"}))
+    proc = run_cli(["--sub-job-id", ID1, "--endpoint", sim.base_url], tmp_path)
+
+    assert proc.returncode == 1
+    assert f"FAIL  {ID1}  HTTP 403  CC.00050010: no permission" in proc.stdout
+    assert "codeartscheck:task:get" in proc.stdout
+
+
+def test_json_output(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--json"], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    [entry] = json.loads(proc.stdout)
+    assert entry["sub_job_id"] == ID1
+    assert entry["status"] == "success"
+
+
+@pytest.mark.parametrize(
+    ("args", "token"),
+    [
+        (["not-an-id"], TOKEN),
+        ([ID1], None),
+        ([ID1, "--timeout-seconds", "-1"], TOKEN),
+        ([ID1, "--endpoint", "http://example.com"], TOKEN),
+    ],
+)
+def test_bad_input_exit_2(
+    sim: Simulator, tmp_path: Path, args: list[str], token: str | None
+) -> None:
+    proc = run_cli(args, tmp_path, token=token)
+
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert sim.requests == []

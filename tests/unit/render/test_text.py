@@ -1,0 +1,18 @@
+"""The CLI's plain-text outcome."""
+
+from __future__ import annotations
+
+from codearts_check_logs.errors import HttpStatusError
+from codearts_check_logs.outcome import failure
+from codearts_check_logs.render.text import render_text
+from tests.conftest import ID1, ID2
+from tests.samples import ok_result, outcome_of
+
+
+def test_text_summary_for_the_cli() -> None:
+    error = HttpStatusError(502, "HTTP 502 Bad Gateway with a text/html body of 9 bytes")
+    text = render_text(outcome_of(ok_result(), failure(ID2, error)))
+    assert text.splitlines()[0] == "CodeArts Check logs: 1 of 2 sub-jobs failed"
+    assert f"  OK    {ID1}  codearts-check-logs/{ID1}.zip  11.1 KiB" in text
+    assert f"  FAIL  {ID2}  HTTP 502  HTTP_502: HTTP 502 Bad Gateway" in text
+    assert "        3 files: f0.log, f1.log, f2.log" in text

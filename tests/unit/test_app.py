@@ -1,0 +1,108 @@
+"""The composition root: every sub-job ends in a result, whatever goes wrong inside; the artifact
+service is chosen once; a cancel ends the run promptly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from devtools.doubles.codearts import Simulator, Step
+
+from codearts_check_logs import app, inputs, pipeline
+from codearts_check_logs.artifact.environment import NO_RUNTIME_TOKEN
+from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.errors import ArtifactUploadFailed
+from codearts_check_logs.http import CancelToken
+from tests.conftest import ID1, ID2, TOKEN
+
+
+def settings_for(sim: Simulator, workspace: Path, **extra: str) -> inputs.Settings:
+    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+    raw.update({"sub-job-id": f"{ID1} {ID2}", "token": TOKEN, "endpoint": sim.base_url})
+    raw.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return inputs.parse_settings(raw, workspace)
+
+
+def test_a_bug_in_one_sub_job_is_reported_and_the_other_goes_on(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.download
+
+    def flaky(ctx: pipeline.Context, sub_job_id: str) -> pipeline.Saved:
+        if sub_job_id == ID2:
+            raise ValueError("something we did not foresee")
+        return real(ctx, sub_job_id)
+
+    monkeypatch.setattr(pipeline, "download", flaky)
+    lines: list[str] = []
+    outcome = app.run(
+        settings_for(sim, tmp_path, upload_artifact="false"),
+        {},
+        log=lines.append,
+        cancel=CancelToken(),
+    )
+
+    assert [r.status for r in outcome.results] == ["success", "failure"]
+    assert outcome.results[1].error_code == "INTERNAL_ERROR"
+    assert "unexpected ValueError" in outcome.results[1].error_message
+    assert "something we did not foresee" not in outcome.results[1].error_message
+    assert f"{ID2}: unexpected ValueError" in lines
+
+
+def test_an_unwritable_folder_fails_every_sub_job_before_any_request(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("x")
+    outcome = app.run(
+        settings_for(sim, tmp_path, path="file/logs"), {}, log=lambda _: None, cancel=CancelToken()
+    )
+    assert {r.error_code for r in outcome.results} == {"WRITE_FAILED"}
+    assert sim.requests == []
+
+
+def test_without_a_runtime_token_uploads_are_skipped_with_a_warning(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    settings = settings_for(sim, tmp_path)
+    assert app.artifact_service(settings, {"ACTIONS_RUNTIME_TOKEN": "  "}, CancelToken()) == (
+        None,
+        [NO_RUNTIME_TOKEN],
+    )
+    off = settings_for(sim, tmp_path, upload_artifact="false")
+    assert app.artifact_service(off, {"ACTIONS_RUNTIME_TOKEN": "t"}, CancelToken()) == (None, [])
+
+
+def test_an_unusable_artifact_environment_becomes_each_uploads_failure(
+    sim: Simulator, tmp_path: Path, runner_env: dict[str, str]
+) -> None:
+    settings = settings_for(sim, tmp_path)
+    found, warnings = app.artifact_service(
+        settings, {**runner_env, "ACTIONS_RESULTS_URL": "http://[bad"}, CancelToken()
+    )
+    assert isinstance(found, ArtifactUploadFailed)
+    assert warnings == []
+    service, _ = app.artifact_service(settings, runner_env, CancelToken())
+    assert isinstance(service, ArtifactService)
+
+
+def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.script(ID1, Step.stall(60, after_headers=True))
+    sim.script(ID2, Step.stall(60))
+    cancel = CancelToken()
+    threading.Timer(0.5, cancel.cancel).start()
+    started = time.monotonic()
+    outcome = app.run(
+        settings_for(sim, tmp_path, upload_artifact="false", timeout_seconds="120"),
+        {},
+        log=lambda _: None,
+        cancel=cancel,
+    )
+    assert time.monotonic() - started < app.CANCEL_GRACE_SECONDS + 2
+    assert outcome.cancelled
+    assert [r.error_code for r in outcome.results] == ["CANCELLED", "CANCELLED"]
+    assert list((tmp_path / "codearts-check-logs").glob("*.part")) == []
+    assert list((tmp_path / "codearts-check-logs").glob(".*")) == []

@@ -1,0 +1,145 @@
+"""Shared HTTP rules: budgets, the socket tracker behind cancel and the watchdog, the retry
+policy."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from codearts_check_logs.errors import Cancelled
+from codearts_check_logs.http import (
+    MIN_ATTEMPT_SECONDS,
+    USER_AGENT,
+    CancelToken,
+    Deadline,
+    new_session,
+    retrying,
+    watchdog,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/"
+
+
+def test_deadline_sizes_time_outs_from_what_is_left() -> None:
+    clock = Clock()
+    deadline = Deadline(30, clock=clock)
+    assert deadline.timeouts(60) == (10.0, 30.0)
+    clock.now += 25
+    assert deadline.timeouts(60) == (5.0, 5.0)
+    clock.now += 10
+    assert deadline.expired
+    assert deadline.remaining() == 0
+    assert deadline.timeouts(60)[1] > 0
+
+
+def test_sessions_say_who_they_are_and_never_retry_by_themselves() -> None:
+    session, _tracker = new_session(CancelToken())
+    assert session.headers["User-Agent"] == USER_AGENT
+    adapter = session.get_adapter("https://example.com")
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    assert adapter.max_retries.total == 0
+
+
+def test_a_cancel_wakes_a_request_waiting_for_its_answer(silent_server: str) -> None:
+    cancel = CancelToken()
+    session, _tracker = new_session(cancel)
+    threading.Timer(0.3, cancel.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(requests.RequestException):
+        session.get(silent_server, timeout=(5, 30))
+    assert time.monotonic() - started < 3
+
+
+def test_after_a_cancel_new_connections_fail_at_once(silent_server: str) -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    session, _tracker = new_session(cancel)
+    started = time.monotonic()
+    with pytest.raises(requests.RequestException):
+        session.get(silent_server, timeout=(5, 30))
+    assert time.monotonic() - started < 3
+
+
+def test_the_watchdog_ends_a_request_when_the_budget_is_spent(silent_server: str) -> None:
+    session, tracker = new_session(CancelToken())
+    started = time.monotonic()
+    with pytest.raises(requests.RequestException), watchdog(Deadline(0.5), tracker):
+        session.get(silent_server, timeout=(5, 30))
+    assert time.monotonic() - started < 3
+
+
+def test_retrying_stops_after_the_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise ValueError("again")
+
+    attempts = retrying(
+        deadline=Deadline(60), cancel=CancelToken(), attempts=3, wait=lambda _s: 0.0,
+        retry_if=lambda exc: isinstance(exc, ValueError),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="again"):
+        attempts(failing)
+    assert len(calls) == 3
+
+
+def test_retrying_never_waits_into_the_last_second() -> None:
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise ValueError("again")
+
+    attempts = retrying(
+        deadline=Deadline(MIN_ATTEMPT_SECONDS + 0.5), cancel=CancelToken(), attempts=5,
+        wait=lambda _s: 1.0, retry_if=lambda exc: True,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="again"):
+        attempts(failing)
+    assert len(calls) == 1
+
+
+def test_a_cancel_is_never_retried() -> None:
+    calls: list[int] = []
+
+    def cancelled() -> None:
+        calls.append(1)
+        raise Cancelled("the job was cancelled")
+
+    attempts = retrying(
+        deadline=Deadline(60), cancel=CancelToken(), attempts=5, wait=lambda _s: 0.0,
+        retry_if=lambda exc: True,
+    )  # fmt: skip
+    with pytest.raises(Cancelled):
+        attempts(cancelled)
+    assert len(calls) == 1
+
+
+def test_a_cancel_ends_a_retry_wait() -> None:
+    cancel = CancelToken()
+    threading.Timer(0.2, cancel.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        cancel.sleep(30)
+    assert time.monotonic() - started < 3

@@ -1,0 +1,207 @@
+"""Inputs: action.yml as the source of names and defaults, and validation of every value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codearts_check_logs import inputs as config
+from codearts_check_logs.errors import InvalidInput
+from tests.conftest import ID1, ID2, TOKEN
+
+
+def raw(**overrides: str) -> dict[str, str]:
+    values = {name: spec.default for name, spec in config.input_specs().items()}
+    values.update({"sub-job-id": ID1, "token": TOKEN})
+    values.update({k.replace("_", "-"): v for k, v in overrides.items()})
+    return values
+
+
+def test_action_yml_declares_the_interface() -> None:
+    specs = config.input_specs()
+    assert list(specs) == [
+        "sub-job-id", "token", "region", "endpoint", "path", "upload-artifact",
+        "artifact-name", "retention-days", "overwrite", "fail-on-error", "timeout-seconds",
+    ]  # fmt: skip
+    assert specs["sub-job-id"].required
+    assert specs["region"].default == "cn-north-4"
+    assert specs["timeout-seconds"].default == "300"
+    assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
+    assert config.output_names() == (
+        "status", "file", "size", "sha256", "artifact-id", "artifact-url",
+        "error-code", "error-message", "results",
+    )  # fmt: skip
+
+
+def test_env_names_keep_hyphens() -> None:
+    assert config.env_name("sub-job-id") == "INPUT_SUB-JOB-ID"
+    assert config.env_name("fail on error") == "INPUT_FAIL_ON_ERROR"
+
+
+def test_absent_and_blank_inputs_take_defaults() -> None:
+    values = config.raw_inputs({"INPUT_SUB-JOB-ID": f" {ID1} ", "INPUT_REGION": "   "})
+    assert values["sub-job-id"] == ID1
+    assert values["region"] == "cn-north-4"
+    assert values["path"] == "codearts-check-logs"
+    assert values["token"] == ""
+
+
+def test_defaults_make_valid_settings(tmp_path: Path) -> None:
+    settings = config.parse_settings(raw(), tmp_path)
+    assert settings.sub_job_ids == (ID1,)
+    assert settings.base_url == "https://codearts-check.cn-north-4.myhuaweicloud.com"
+    assert settings.directory == tmp_path.resolve() / "codearts-check-logs"
+    assert settings.upload_artifact is True
+    assert settings.retention_days is None
+    assert settings.overwrite is False
+    assert settings.fail_on_error is True
+    assert settings.timeout_seconds == 300
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        (f"{ID1},{ID2}", (ID1, ID2)),
+        (f"{ID1} {ID2}", (ID1, ID2)),
+        (f"{ID1}\n{ID2}\n", (ID1, ID2)),
+        (f"{ID1}, {ID1},\n{ID2} {ID1}", (ID1, ID2)),
+    ],
+)
+def test_sub_job_ids_split_and_deduplicated(text: str, ids: tuple[str, ...]) -> None:
+    assert config.parse_sub_job_ids(text) == ids
+
+
+@pytest.mark.parametrize(
+    "bad", ["abc", "a" * 33, "../" + "a" * 29, "a" * 30 + "%2F", "a" * 31 + "#", "a" * 31 + "/"]
+)
+def test_sub_job_id_rejects_anything_but_32_alphanumerics(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="32 characters"):
+        config.parse_sub_job_ids(bad)
+
+
+@pytest.mark.parametrize("word", ["true", "True", "TRUE"])
+def test_true_spellings(word: str) -> None:
+    assert config.parse_bool("overwrite", word) is True
+
+
+@pytest.mark.parametrize("word", ["false", "False", "FALSE"])
+def test_false_spellings(word: str) -> None:
+    assert config.parse_bool("overwrite", word) is False
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "1", "0", "tRuE", "", "true "])
+def test_booleans_refuse_everything_else(word: str) -> None:
+    with pytest.raises(InvalidInput, match="must be true or false"):
+        config.parse_bool("overwrite", word)
+
+
+@pytest.mark.parametrize(("text", "days"), [("", None), ("1", 1), ("90", 90), ("30", 30)])
+def test_retention_days(text: str, days: int | None) -> None:
+    assert config.parse_retention_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["0", "91", "abc", "-1", "1.5", "5abc", " 5"])
+def test_retention_days_out_of_range(text: str) -> None:
+    with pytest.raises(InvalidInput, match="retention-days"):
+        config.parse_retention_days(text)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("300", 300.0), ("0.5", 0.5), ("21600", 21600.0)])
+def test_timeout(text: str, seconds: float) -> None:
+    assert config.parse_timeout(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "abc", "1e9", "21601", "99999999999", "nan", "inf"])
+def test_timeout_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="timeout-seconds"):
+        config.parse_timeout(text)
+
+
+@pytest.mark.parametrize("char", ['"', ":", "<", ">", "|", "*", "?", "\r", "\n", "\\", "/"])
+def test_artifact_name_forbidden_characters(char: str) -> None:
+    with pytest.raises(InvalidInput, match="artifact-name"):
+        config.parse_artifact_name(f"logs{char}{{sub_job_id}}")
+
+
+def test_artifact_name_template(tmp_path: Path) -> None:
+    settings = config.parse_settings(raw(artifact_name="ci-{sub_job_id}"), tmp_path)
+    assert settings.artifact_name_for(ID1) == f"ci-{ID1}.zip"
+    default = config.parse_settings(raw(), tmp_path)
+    assert default.artifact_name_for(ID1) == f"codearts-check-logs-{ID1}.zip"
+
+
+def test_path_stays_in_the_workspace(tmp_path: Path) -> None:
+    assert config.parse_directory("out/logs", tmp_path) == tmp_path.resolve() / "out/logs"
+    assert config.parse_directory(".", tmp_path) == tmp_path.resolve()
+    for outside in ("..", "../x", "/tmp", "a/../../b"):
+        with pytest.raises(InvalidInput, match="inside the workspace"):
+            config.parse_directory(outside, tmp_path)
+
+
+def test_path_through_a_symlink_out_of_the_workspace(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "link").symlink_to(tmp_path)
+    with pytest.raises(InvalidInput, match="inside the workspace"):
+        config.parse_directory("link/elsewhere", workspace)
+
+
+def test_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(InvalidInput, match="not a folder"):
+        config.parse_directory("taken", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("region", "endpoint", "url"),
+    [
+        ("ap-southeast-3", "", "https://codearts-check.ap-southeast-3.myhuaweicloud.com"),
+        ("cn-north-4", "https://check.example.com/", "https://check.example.com"),
+        (
+            "cn-north-4",
+            "https://check.example.com:8443/base",
+            "https://check.example.com:8443/base",
+        ),
+        ("cn-north-4", "http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("cn-north-4", "http://127.5.6.7:8080", "http://127.5.6.7:8080"),
+        ("cn-north-4", "http://localhost:9000", "http://localhost:9000"),
+        ("cn-north-4", "http://[::1]:9000", "http://[::1]:9000"),
+    ],
+)
+def test_endpoints(tmp_path: Path, region: str, endpoint: str, url: str) -> None:
+    settings = config.parse_settings(raw(region=region, endpoint=endpoint), tmp_path)
+    assert settings.base_url == url
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://check.example.com",
+        "http://10.0.0.1",
+        "http://localhost.example.com",
+        "check.example.com",
+        "https://user:pw@check.example.com",
+        "https://check.example.com/?x=1",
+        "https://check.example.com:99999",
+        "file:///etc/passwd",
+    ],
+)
+def test_endpoints_refused(tmp_path: Path, endpoint: str) -> None:
+    with pytest.raises(InvalidInput):
+        config.parse_settings(raw(endpoint=endpoint), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "region", ["", "CN-NORTH-4", "cn-north", "cn north 4", "../x", "cn-north-4/"]
+)
+def test_regions_refused(tmp_path: Path, region: str) -> None:
+    with pytest.raises(InvalidInput, match="region"):
+        config.parse_settings(raw(region=region), tmp_path)
+
+
+@pytest.mark.parametrize("token", ["", "has space", "line\nbreak", "tab\there", "é" * 10])
+def test_tokens_refused(token: str) -> None:
+    with pytest.raises(InvalidInput, match="token"):
+        config.parse_token(token)
