@@ -7,10 +7,11 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint typecheck lint-ci unit bench clean
 
-$(PY_STAMP): pyproject.toml
+$(PY_STAMP): pyproject.toml requirements/oracle.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements/oracle.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
