@@ -569,7 +569,7 @@ class Account:
                 "APIGW.0301",
                 f"{INCORRECT}: verify aksk signature fail, a signed header is missing",
             )
-        signed = [(name, _header_text(lower[name])) for name in signed_names]
+        signed = [(name, signing.sent_text(lower[name])) for name in signed_names]
         expected = signing.signature(
             self.verifier,
             key.secret,
@@ -596,12 +596,3 @@ class Account:
                     401, "APIGW.0301", f"{INCORRECT}: security token does not match the ak"
                 )
         return None
-
-
-def _header_text(value: str) -> str:
-    """A header value as the client wrote it: http.server decodes bytes as Latin-1, while the
-    SDK signs the UTF-8 text."""
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value

@@ -208,6 +208,15 @@ class DoubleServer(LoopbackServer):
         return self.handle(request)
 
 
+def stop_all(doubles: list[DoubleServer]) -> None:
+    """Stop several doubles at once: each stop waits up to one poll interval for its loop."""
+    threads = [threading.Thread(target=double.stop) for double in doubles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def gateway_body(code: str, message: str, rid: str | None = None) -> dict[str, str]:
     """An API gateway error body: `error_code`, `error_msg` and `request_id`."""
     return {"error_code": code, "error_msg": message, "request_id": rid or request_id()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -31,7 +31,7 @@ from devtools.doubles.account import (
     OidcProvider,
     User,
 )
-from devtools.doubles.base import DoubleServer, RecordedRequest
+from devtools.doubles.base import DoubleServer, RecordedRequest, stop_all
 from devtools.doubles.github_oidc import GithubOidcDouble
 from devtools.doubles.iam import IamDouble
 from devtools.doubles.sts import StsDouble
@@ -169,40 +169,55 @@ def huawei_cloud(
     `codearts-check-logs` and maps tokens whose `sub` is `repo:owner/repo:*`.
     """
     account = Account(clock=clock, verifier=verifier)
-    with ExitStack() as stack:
-        github = stack.enter_context(GithubOidcDouble(owner=owner, repo=repo, ref=ref, clock=clock))
-        iam = stack.enter_context(IamDouble(account))
-        sts = stack.enter_context(StsDouble(account))
-        project = account.add_project(region)
-        account.add_project("cn-south-1" if region != "cn-south-1" else "cn-north-4")
-        user = account.add_user(USER, "Pw-" + secrets.token_urlsafe(18))
-        mfa_user = account.add_user(MFA_USER, "Pw-" + secrets.token_urlsafe(18), mfa=True)
-        provider = account.add_oidc_provider(
-            "github", client_ids=[github.default_audience], jwks_url=github.jwks_url
-        )
-        agency = account.add_agency(
-            "codearts-check-logs-reader",
-            provider_urn=provider.urn,
-            condition=ClaimCondition("repository", (f"{owner}/{repo}",)),
-        )
-        idp = account.add_identity_provider(
-            IDP_ID,
-            client_id=IAM3_AUDIENCE,
-            signing_key=github.jwks(),
-            condition=ClaimCondition("sub", (f"repo:{owner}/{repo}:*",), like=True),
-        )
-        yield HuaweiCloud(
-            region=region,
-            account=account,
-            iam=iam,
-            sts=sts,
-            github=github,
-            user=user,
-            mfa_user=mfa_user,
-            access_key=account.add_access_key(USER),
-            token=account.issue_token(USER, project_id=project),
-            temporary=account.issue_temporary(USER, duration=3600, origin="securitytokens"),
-            provider=provider,
-            agency=agency,
-            idp=idp,
-        )
+    github = GithubOidcDouble(owner=owner, repo=repo, ref=ref, clock=clock)
+    iam, sts = IamDouble(account), StsDouble(account)
+    started: list[DoubleServer] = []
+    try:
+        for double in (github, iam, sts):
+            started.append(double.start())
+        yield _set_up(account, region, github, iam, sts, f"{owner}/{repo}")
+    finally:
+        stop_all(started)
+
+
+def _set_up(
+    account: Account,
+    region: str,
+    github: GithubOidcDouble,
+    iam: IamDouble,
+    sts: StsDouble,
+    repository: str,
+) -> HuaweiCloud:
+    project = account.add_project(region)
+    account.add_project("cn-south-1" if region != "cn-south-1" else "cn-north-4")
+    user = account.add_user(USER, "Pw-" + secrets.token_urlsafe(18))
+    mfa_user = account.add_user(MFA_USER, "Pw-" + secrets.token_urlsafe(18), mfa=True)
+    provider = account.add_oidc_provider(
+        "github", client_ids=[github.default_audience], jwks_url=github.jwks_url
+    )
+    agency = account.add_agency(
+        "codearts-check-logs-reader",
+        provider_urn=provider.urn,
+        condition=ClaimCondition("repository", (repository,)),
+    )
+    idp = account.add_identity_provider(
+        IDP_ID,
+        client_id=IAM3_AUDIENCE,
+        signing_key=github.jwks(),
+        condition=ClaimCondition("sub", (f"repo:{repository}:*",), like=True),
+    )
+    return HuaweiCloud(
+        region=region,
+        account=account,
+        iam=iam,
+        sts=sts,
+        github=github,
+        user=user,
+        mfa_user=mfa_user,
+        access_key=account.add_access_key(USER),
+        token=account.issue_token(USER, project_id=project),
+        temporary=account.issue_temporary(USER, duration=3600, origin="securitytokens"),
+        provider=provider,
+        agency=agency,
+        idp=idp,
+    )

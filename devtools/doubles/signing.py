@@ -107,6 +107,15 @@ def builtin_signature(
     return hmac.new(sk.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
+def sent_text(value: str) -> str:
+    """A received header value as the client wrote it: `http.server` decodes header bytes as
+    Latin-1, while the SDK signs the text before encoding it as UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def sdk_available() -> bool:
     try:
         importlib.import_module("huaweicloudsdkcore.signer.signer")
