@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from devtools.doubles.account import Account, GatewayError, IssuedToken, iso_time
@@ -78,9 +79,12 @@ class IamDouble(DoubleServer):
     def fault_body(self, status: int) -> Any:
         if status in {429, 502, 504}:
             return super().fault_body(status)
-        return keystone_error(
-            status, "An unexpected error prevented the server from fulfilling your request."
-        ).body
+        message = (
+            "An unexpected error prevented the server from fulfilling your request."
+            if status >= 500
+            else HTTPStatus(status).phrase
+        )
+        return keystone_error(status, message).body
 
     def handle(self, request: RecordedRequest) -> Reply:
         routes = {

@@ -109,7 +109,9 @@ class StsDouble(DoubleServer):
                 f"duration_seconds must be between {MIN_DURATION} and {ceiling}.",
             )
         try:
-            key_set = requests.get(provider.jwks_url, timeout=self.jwks_timeout).json()
+            fetched = requests.get(provider.jwks_url, timeout=self.jwks_timeout)
+            fetched.raise_for_status()
+            key_set = fetched.json()
         except (requests.RequestException, ValueError):
             return sts_error(500, "STS5.5001", "Failed to fetch the JWKS of the OIDC provider.")
         try:
@@ -130,7 +132,8 @@ class StsDouble(DoubleServer):
             )
         user = f"assumed-agency:{agency.name}/{session}"
         key = self.account.issue_temporary(user, duration=duration, origin="sts")
-        aud = claims["aud"]
+        presented = {claims["aud"]} if isinstance(claims["aud"], str) else set(claims["aud"])
+        audience = next(c for c in provider.client_ids if c in presented)
         return Reply(
             200,
             {
@@ -144,7 +147,7 @@ class StsDouble(DoubleServer):
                     "id": f"{agency.agency_id}:{session}",
                     "urn": f"sts::{self.account.domain_id}:assumed-agency:{agency.name}/{session}",
                 },
-                "audience": aud if isinstance(aud, str) else next(iter(aud), ""),
+                "audience": audience,
                 "provider": provider.urn,
                 "subject_from_id_token": claims.get("sub", ""),
             },

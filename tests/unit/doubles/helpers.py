@@ -3,6 +3,7 @@ installed), so the gateway double is checked against the signatures real clients
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from devtools.doubles import signing
 from devtools.doubles.account import ManualClock
+from devtools.doubles.idtoken import SigningKey
 
 START = 1_800_000_000.0
 """2027-01-15: a fixed 'now' for every double in a test."""
@@ -52,3 +54,9 @@ def sdk_sign(
 def date_at(clock: ManualClock, offset: float = 0.0) -> str:
     """`X-Sdk-Date` for the clock's now (plus `offset` seconds)."""
     return signing.sdk_date(clock() + offset)
+
+
+@functools.cache
+def other_key() -> SigningKey:
+    """A key that is not GitHub's, made once: RSA key generation is the slow part."""
+    return SigningKey.generate()
