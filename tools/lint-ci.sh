@@ -17,6 +17,8 @@ status=0
 
 shopt -s nullglob
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
+# GitHub workflow examples only: those for other CI systems live in docs/examples/<system>/
+# (GitLab CI, Jenkins, pipx), which this glob leaves out; tests/test_ci_examples.py checks them.
 examples=(docs/examples/*.yml docs/examples/*.yaml)
 shopt -u nullglob
 if ((${#workflows[@]} == 0 || ${#examples[@]} == 0)); then

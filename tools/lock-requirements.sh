@@ -6,6 +6,11 @@
 # Dockerfile's FROM line) and ignores any local pip configuration, so only PyPI's
 # files end up in the lock.
 #
+# requirements/runtime-nodeps.txt locks the packages of runtime-nodeps.in, which the
+# image installs without the dependencies they declare: pip-compile resolves the file
+# as usual (so the hashes cover every distribution file, as above), and only the blocks
+# of the packages named in runtime-nodeps.in are kept.
+#
 #   tools/lock-requirements.sh            # keep current pins where still allowed
 #   tools/lock-requirements.sh --upgrade  # move every pin to the newest allowed
 set -euo pipefail
@@ -30,8 +35,18 @@ unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT
 "$tools_venv/bin/python" -m pip install --quiet 'pip-tools>=7.4'
 
 export CUSTOM_COMPILE_COMMAND="tools/lock-requirements.sh"
-for name in runtime build; do
+pip_compile() {
   "$tools_venv/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras \
-    --resolver=backtracking --no-emit-index-url --no-emit-find-links \
-    --output-file "requirements/$name.txt" "$@" "requirements/$name.in"
+    --resolver=backtracking --no-emit-index-url --no-emit-find-links "$@"
+}
+for name in runtime build; do
+  pip_compile --output-file "requirements/$name.txt" "$@" "requirements/$name.in"
 done
+
+# pip-compile keeps existing pins from its output file; start from the current lock.
+full="$tools_venv/runtime-nodeps-full.txt"
+cp requirements/runtime-nodeps.txt "$full" 2>/dev/null || : > "$full"
+pip_compile --output-file "$full" "$@" requirements/runtime-nodeps.in
+"$tools_venv/bin/python" tools/lock_subset.py "$full" requirements/runtime-nodeps.in \
+  > "$tools_venv/runtime-nodeps.txt"
+mv "$tools_venv/runtime-nodeps.txt" requirements/runtime-nodeps.txt

@@ -102,6 +102,17 @@ def test_entrypoint_is_python_not_a_shell_script() -> None:
     assert (ROOT / "entrypoint").stat().st_mode & 0o111
 
 
-@pytest.mark.parametrize("example", sorted((ROOT / "docs" / "examples").glob("*.yml")), ids=str)
+EXAMPLES = ROOT / "docs" / "examples"
+# Code-fence language by file name, then by suffix: GitHub workflows (docs/examples/*.yml)
+# and the examples for other CI systems (docs/examples/<system>/...).
+FENCES = {"Jenkinsfile": "groovy", ".yml": "yaml", ".yaml": "yaml", ".sh": "sh"}
+
+
+@pytest.mark.parametrize(
+    "example",
+    sorted(path for path in EXAMPLES.rglob("*") if path.is_file()),
+    ids=lambda path: path.relative_to(EXAMPLES).as_posix(),
+)
 def test_every_example_is_shown_in_full_in_the_readme(example: Path) -> None:
-    assert f"```yaml\n{example.read_text(encoding='utf-8')}```" in README
+    fence = FENCES.get(example.name) or FENCES[example.suffix]
+    assert f"```{fence}\n{example.read_text(encoding='utf-8')}```" in README

@@ -7,12 +7,16 @@ root, and runs the very same commands (same lock files, `--require-hashes`, `--n
 no build isolation, the venv without pip), with a clean pip configuration as in the
 container. It then runs the installed entrypoint the way the runner runs the container:
 workspace as working directory, `file_commands` files for outputs and summary, inputs as
-hyphenated `INPUT_*` variables, against the simulator. The other tests check that
-action.yml, the Dockerfile, .dockerignore, the lock files and pyproject.toml agree.
+hyphenated `INPUT_*` variables, against the simulator. The same replayed image shows that
+every module of the package, and every module they name, loads from the venv alone; that
+the venv holds exactly the locked packages and stays small; that the wheel holds only the
+product; and that the sdist holds only sources and builds the same wheel. The other tests
+check that action.yml, the Dockerfile, .dockerignore, the lock files and pyproject.toml agree.
 """
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 import os
@@ -22,6 +26,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -43,6 +48,12 @@ RELEASED_IMAGE = re.compile(
 )
 # Absolute paths the Dockerfile uses inside the image; the replay moves them under a root.
 IMAGE_PATH = re.compile(r"(?<![\w./-])/(?:opt|dist|src)(?=/|\s|$|\")")
+PACKAGE = "codearts_check_logs"
+REQUIREMENTS = ROOT / "requirements"
+# Locks installed into the image's venv, each with --require-hashes --no-deps.
+RUNTIME_LOCKS = ("runtime", "runtime-nodeps")
+# The issue's target for the installed size of /opt/venv (`du -sb`), in bytes.
+VENV_SIZE_LIMIT = 10_000_000
 
 
 # --- reading the Dockerfile ------------------------------------------------------------
@@ -239,6 +250,39 @@ def replay(stages: list[Stage], root: Path) -> list[str]:
     return [in_root(root, item) for item in entrypoint_argv(final)]
 
 
+@dataclass(frozen=True)
+class Image:
+    """The Dockerfile replayed under `root`: its ENTRYPOINT argv, venv and built wheel."""
+
+    root: Path
+    argv: list[str]
+
+    @property
+    def venv_python(self) -> Path:
+        return Path(self.argv[0])
+
+    @property
+    def venv(self) -> Path:
+        return self.venv_python.parents[1]
+
+    @property
+    def build_python(self) -> Path:
+        return self.root / "opt" / "build" / "bin" / "python"
+
+    @property
+    def wheel(self) -> Path:
+        wheels = list((self.root / "dist").glob("*.whl"))
+        assert len(wheels) == 1, wheels
+        return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def image(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) -> Image:
+    """One replay for every test of the image layout (it takes most of this file's time)."""
+    root = tmp_path_factory.mktemp("image")
+    return Image(root=root, argv=replay(stages, root))
+
+
 def read_outputs(path: Path) -> dict[str, str]:
     """Parse a GITHUB_OUTPUT file: `name=value` lines and `name<<delimiter` blocks."""
     outputs: dict[str, str] = {}
@@ -261,16 +305,11 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 
 @pytest.mark.e2e
-def test_image_recipe_installs_and_the_entrypoint_downloads(
-    stages: list[Stage], tmp_path: Path
-) -> None:
-    root = tmp_path / "image"
-    argv = replay(stages, root)
+def test_image_recipe_installs_and_the_entrypoint_downloads(image: Image, tmp_path: Path) -> None:
+    argv = image.argv
 
     # The wheel carries the same action.yml the runner reads, and the venv has no pip.
-    wheels = list((root / "dist").glob("*.whl"))
-    assert len(wheels) == 1
-    with zipfile.ZipFile(wheels[0]) as wheel:
+    with zipfile.ZipFile(image.wheel) as wheel:
         packaged = wheel.read("codearts_check_logs/action.yml")
     assert packaged == ACTION_YML.read_bytes()
     venv_bin = Path(argv[0]).parent
@@ -331,6 +370,279 @@ def test_image_recipe_installs_and_the_entrypoint_downloads(
     assert SUB_JOB_ID in summary
     for text in (result.stdout, result.stderr, summary, output_file.read_text(encoding="utf-8")):
         assert TOKEN not in text.replace(f"::add-mask::{TOKEN}", "")
+
+
+# --- the image's venv: every module loads, only the locked packages, small ---------------
+
+# Run by the venv's interpreter, isolated (-I), from an empty directory with a bare
+# environment, so nothing from the checkout or the test's own venv can be found. It imports
+# every module of the package (found by walking it, since modules move), every module that
+# any of them names in an import statement, anywhere in the file (imports inside functions
+# too; not those under `if TYPE_CHECKING:`), and every console script's target, then
+# reports, as JSON, what failed and where each loaded module came from.
+IMPORT_EVERYTHING = r"""
+import ast, importlib, importlib.util, json, os, pkgutil, sys, sysconfig
+from importlib import metadata
+
+package, distribution = sys.argv[1], sys.argv[2]
+also = json.loads(sys.argv[3])
+failures = {}
+
+
+def attempt(label, load):
+    try:
+        load()
+    except BaseException as error:  # a module may even call sys.exit at import
+        failures[label] = f"{type(error).__name__}: {error}"
+
+
+def is_type_checking(test):
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def named_imports(tree, package_of_module):
+    # (module, names taken from it) for every import statement outside TYPE_CHECKING blocks.
+    found = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = importlib.util.resolve_name("." * node.level + base, package_of_module)
+            found.append((base, [a.name for a in node.names if a.name != "*"]))
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def import_from(base, names):
+    module = importlib.import_module(base)
+    for name in names:
+        if not hasattr(module, name):
+            importlib.import_module(f"{base}.{name}")
+
+
+root = importlib.import_module(package)
+modules = [package] + [
+    info.name for info in pkgutil.walk_packages(root.__path__, package + ".")
+]
+for name in modules:
+    if not name.endswith(".__main__"):  # importing __main__ would run it
+        attempt(name, lambda name=name: importlib.import_module(name))
+named = set(also)
+for name in modules:
+    spec = importlib.util.find_spec(name)
+    source = spec.loader.get_source(name)
+    own_package = name if spec.submodule_search_locations is not None else name.rpartition(".")[0]
+    for base, names in named_imports(ast.parse(source), own_package):
+        named.add(base)
+        label = f"from {base} import {', '.join(names)}" if names else f"import {base}"
+        attempt(f"{name}: {label}", lambda b=base, n=names: import_from(b, n))
+for name in sorted(named):
+    attempt(name, lambda name=name: importlib.import_module(name))
+scripts = [
+    ep for ep in metadata.distribution(distribution).entry_points if ep.group == "console_scripts"
+]
+for ep in scripts:
+    attempt(f"console script {ep.name}", ep.load)
+
+site = os.path.realpath(sysconfig.get_paths()["purelib"])
+stdlib = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")}
+origins = {"site-packages": set(), "stdlib": 0, "elsewhere": []}
+for name, module in sorted(sys.modules.items()):
+    file = getattr(module, "__file__", None)
+    if not file:
+        continue  # built in, frozen, or a namespace package
+    file = os.path.realpath(file)
+    if file.startswith(site + os.sep):
+        origins["site-packages"].add(os.path.relpath(file, site).split(os.sep)[0])
+    elif any(file.startswith(d + os.sep) for d in stdlib) and "site-packages" not in file:
+        origins["stdlib"] += 1
+    else:
+        origins["elsewhere"].append(f"{name}: {file}")
+origins["site-packages"] = sorted(origins["site-packages"])
+installed = sorted(d.metadata["Name"] for d in metadata.distributions())
+top_level = metadata.packages_distributions()
+print(json.dumps({
+    "modules": modules,
+    "named": sorted(named),
+    "scripts": [ep.name for ep in scripts],
+    "failures": failures,
+    "origins": origins,
+    "installed": installed,
+    "loaded_distributions": sorted(
+        {dist for top in origins["site-packages"] for dist in top_level.get(top.split(".")[0], [])}
+    ),
+}))
+"""
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_names(lock: Path) -> dict[str, str]:
+    """{normalized name: version} of the packages a pip-compile lock pins."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", lock.read_text("utf-8"), re.M)
+    return {canonical(name): version for name, version in pins}
+
+
+def entrypoint_imports() -> list[str]:
+    """Modules the image's `entrypoint` script imports (it is not part of the wheel)."""
+    tree = ast.parse((ROOT / "entrypoint").read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.fixture(scope="module")
+def loaded(image: Image, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What IMPORT_EVERYTHING reports from the replayed image's venv."""
+    empty = tmp_path_factory.mktemp("empty-cwd")
+    result = subprocess.run(
+        [
+            str(image.venv_python),
+            "-I",
+            "-c",
+            IMPORT_EVERYTHING,
+            PACKAGE,
+            "codearts-check-logs",
+            json.dumps(entrypoint_imports()),
+        ],
+        cwd=empty,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert isinstance(report, dict)
+    return report
+
+
+@pytest.mark.e2e
+def test_every_product_module_and_everything_it_names_loads_in_the_image_venv(
+    image: Image, loaded: dict[str, Any]
+) -> None:
+    assert loaded["failures"] == {}
+    # The walk reached every module the wheel installs.
+    wheel_modules = {
+        name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for name in _wheel_names(image.wheel)
+        if name.endswith(".py")
+    }
+    assert set(loaded["modules"]) == wheel_modules
+    assert set(entrypoint_imports()) <= set(loaded["named"])
+    assert "codearts-check-logs" in loaded["scripts"]
+    # Every module came from the venv or the interpreter's standard library: none from
+    # the checkout, the test's venv or the base interpreter's site-packages.
+    assert loaded["origins"]["elsewhere"] == []
+    assert PACKAGE in loaded["origins"]["site-packages"]
+
+
+@pytest.mark.e2e
+def test_image_venv_holds_exactly_the_locked_packages_and_stays_small(
+    image: Image, loaded: dict[str, Any]
+) -> None:
+    locked: dict[str, str] = {}
+    for name in RUNTIME_LOCKS:
+        locked |= locked_names(REQUIREMENTS / f"{name}.txt")
+    installed = {canonical(name) for name in loaded["installed"]}
+    assert installed == set(locked) | {"codearts-check-logs"}
+    for unused in ("pygithub", "cryptography", "pynacl", "pyjwt", "cffi"):
+        assert unused not in installed
+    # Everything the product loaded from site-packages belongs to a locked package.
+    assert {canonical(d) for d in loaded["loaded_distributions"]} <= installed
+
+    du = subprocess.run(["du", "-sb", str(image.venv)], capture_output=True, text=True, check=True)
+    size = int(du.stdout.split()[0])
+    print(f"image venv: {size} bytes (du -sb); wheel: {image.wheel.stat().st_size} bytes")
+    assert size <= VENV_SIZE_LIMIT, f"/opt/venv would hold {size} bytes"
+
+
+def _wheel_names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.namelist()
+
+
+@pytest.mark.e2e
+def test_wheel_holds_only_the_product(image: Image, pyproject: dict[str, Any]) -> None:
+    version = pyproject["project"]["version"]
+    dist_info = f"{PACKAGE}-{version}.dist-info/"
+    names = _wheel_names(image.wheel)
+    outside = [n for n in names if not n.startswith((f"{PACKAGE}/", dist_info))]
+    assert outside == [], "the wheel installs only the package and its metadata"
+    sources = {
+        path.relative_to(ROOT / "src").as_posix()
+        for path in (ROOT / "src" / PACKAGE).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    assert {n for n in names if n.startswith(f"{PACKAGE}/")} == sources | {f"{PACKAGE}/action.yml"}
+    for name in names:
+        parts = set(name.split("/"))
+        assert not parts & {"devtools", "tests", "node_modules", "__pycache__"}, name
+
+
+@pytest.mark.e2e
+@pytest.mark.xfail(
+    (ROOT / "src" / PACKAGE / "simulator.py").exists(),
+    reason="the CodeArts simulator still lives in the package (it moves to devtools/doubles)",
+    strict=True,
+)
+def test_no_simulator_or_test_double_ships_in_the_wheel(image: Image) -> None:
+    names = _wheel_names(image.wheel)
+    doubles = [n for n in names if re.search(r"simulat|double|fake|stub", n, re.I)]
+    assert doubles == []
+    with zipfile.ZipFile(image.wheel) as archive:
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        scripts = archive.read(entry_points).decode()
+    assert re.findall(r"^([\w.-]+) = ", scripts, re.M) == ["codearts-check-logs"]
+
+
+@pytest.mark.e2e
+def test_sdist_holds_only_sources_and_builds_the_same_wheel(image: Image, tmp_path: Path) -> None:
+    """tools/build-dists.sh (the release's build) offline, with the image's build backend."""
+    out = tmp_path / "dist"
+    result = subprocess.run(
+        [str(ROOT / "tools" / "build-dists.sh"), str(out)],
+        env=clean_pip_env(tmp_path, {"BUILD_PYTHON": str(image.build_python)}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    sdists = list(out.glob("*.tar.gz"))
+    wheels = list(out.glob("*.whl"))
+    assert len(sdists) == 1
+    assert len(wheels) == 1
+    with tarfile.open(sdists[0]) as sdist:
+        members = [m.name.split("/", 1)[1] for m in sdist.getmembers() if m.isfile()]
+    allowed_top = {"src", "action.yml", "LICENSE", "README.md", "SECURITY.md"}
+    allowed_top |= {"pyproject.toml", "PKG-INFO", ".gitignore"}
+    assert {member.split("/")[0] for member in members} <= allowed_top
+    assert all(m.startswith(f"src/{PACKAGE}/") for m in members if m.startswith("src/"))
+    assert not [m for m in members if "__pycache__" in m or m.endswith(".pyc")]
+
+    # The wheel from the sdist has the same files, byte for byte, as the image's.
+    def contents(wheel: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(wheel) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    assert contents(wheels[0]) == contents(image.wheel)
 
 
 # --- action.yml, Dockerfile, .dockerignore, locks and pyproject agree ----------------------
@@ -451,12 +763,15 @@ def _requirement_lines(path: Path) -> list[str]:
 
 def test_requirement_inputs_mirror_pyproject(pyproject: dict[str, Any]) -> None:
     runtime = sorted("".join(d.split()).lower() for d in pyproject["project"]["dependencies"])
-    assert _requirement_lines(ROOT / "requirements" / "runtime.in") == runtime
+    inputs = [
+        line for name in RUNTIME_LOCKS for line in _requirement_lines(REQUIREMENTS / f"{name}.in")
+    ]
+    assert sorted(inputs) == runtime
     build = sorted("".join(d.split()).lower() for d in pyproject["build-system"]["requires"])
     assert _requirement_lines(ROOT / "requirements" / "build.in") == build
 
 
-@pytest.mark.parametrize("name", ["runtime", "build"])
+@pytest.mark.parametrize("name", [*RUNTIME_LOCKS, "build"])
 def test_locks_pin_every_package_with_hashes(name: str) -> None:
     text = (ROOT / "requirements" / f"{name}.txt").read_text(encoding="utf-8")
     blocks: list[list[str]] = []
@@ -474,6 +789,60 @@ def test_locks_pin_every_package_with_hashes(name: str) -> None:
         assert any(re.search(r"--hash=sha256:[0-9a-f]{64}", line) for line in block), head
     for local_source in ("file://", "--find-links", "--index-url", "--extra-index-url"):
         assert local_source not in text
+
+
+def test_nodeps_lock_pins_exactly_its_inputs_and_nothing_of_the_main_lock() -> None:
+    """What goes in with --no-deps is pinned (==) in its .in, and its lock adds nothing."""
+    inputs = _requirement_lines(REQUIREMENTS / "runtime-nodeps.in")
+    assert inputs
+    pinned = {}
+    for line in inputs:
+        name, sep, version = line.partition("==")
+        assert sep, f"pin {line!r} to one version (==)"
+        assert re.fullmatch(r"[\w.]+", version), line
+        pinned[canonical(name)] = version
+    nodeps = locked_names(REQUIREMENTS / "runtime-nodeps.txt")
+    assert nodeps == pinned
+    assert not set(nodeps) & set(locked_names(REQUIREMENTS / "runtime.txt"))
+
+
+def test_dockerfile_copies_and_installs_every_runtime_lock(stages: list[Stage]) -> None:
+    builder = stages[0]
+    copied = [source for _, sources, _ in map(copy_args, builder.all("COPY")) for source in sources]
+    installs = " ".join(builder.all("RUN"))
+    on_disk = sorted(p.stem for p in REQUIREMENTS.glob("runtime*.txt"))
+    assert on_disk == sorted(RUNTIME_LOCKS)
+    for name in RUNTIME_LOCKS:
+        assert f"requirements/{name}.txt" in copied
+        assert f"-r requirements/{name}.txt" in installs
+    assert "--require-hashes --no-deps" in installs
+
+
+def test_lock_subset_keeps_the_header_and_only_the_named_blocks(tmp_path: Path) -> None:
+    full = tmp_path / "full.txt"
+    full.write_text(
+        "#\n# autogenerated\n#\n"
+        "actions-toolkit==0.1.15 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
+        "    # via -r requirements/runtime-nodeps.in\n"
+        "pygithub==2.10.0 \\\n    --hash=sha256:cc\n    # via actions-toolkit\n"
+        "Requests==2.34.2 \\\n    --hash=sha256:dd\n    # via\n    #   actions-toolkit\n",
+        encoding="utf-8",
+    )
+    wanted = tmp_path / "wanted.in"
+    wanted.write_text("# comment\nActions_Toolkit==0.1.15  # why\nrequests>=2\n", "utf-8")
+    tool = [sys.executable, str(ROOT / "tools" / "lock_subset.py"), str(full), str(wanted)]
+    done = subprocess.run(tool, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "#\n# autogenerated\n#\n"
+        "actions-toolkit==0.1.15 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
+        "    # via -r requirements/runtime-nodeps.in\n"
+        "Requests==2.34.2 \\\n    --hash=sha256:dd\n    # via\n    #   actions-toolkit\n"
+    )
+    wanted.write_text("absent==1.0\n", encoding="utf-8")
+    refused = subprocess.run(tool, capture_output=True, text=True, check=False)
+    assert refused.returncode == 1
+    assert "absent" in refused.stderr
 
 
 def test_image_version_label_defaults_to_the_package_version(
