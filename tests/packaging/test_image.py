@@ -597,11 +597,6 @@ def test_wheel_holds_only_the_product(image: Image, pyproject: dict[str, Any]) -
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    (ROOT / "src" / PACKAGE / "simulator.py").exists(),
-    reason="the CodeArts simulator still lives in the package (it moves to devtools/doubles)",
-    strict=True,
-)
 def test_no_simulator_or_test_double_ships_in_the_wheel(image: Image) -> None:
     names = _wheel_names(image.wheel)
     doubles = [n for n in names if re.search(r"simulat|double|fake|stub", n, re.I)]

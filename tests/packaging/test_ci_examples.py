@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
 GITLAB = EXAMPLES / "gitlab" / ".gitlab-ci.yml"
 PIPX = EXAMPLES / "pipx" / ".gitlab-ci.yml"
