@@ -92,7 +92,7 @@ class TextDecoder:
         self._pending = b""
         if self._at_start and data.startswith(BOM):
             return self._decide("utf-8-sig", b"", data, final)
-        first = _NON_ASCII.search(data)
+        first = None if data.isascii() else _NON_ASCII.search(data)
         if first is None:
             self._at_start = self._at_start and not data
             if final:
