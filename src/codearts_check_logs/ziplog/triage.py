@@ -10,10 +10,13 @@ Rules, in the order a member meets them (members in central-directory order):
 - directories are ignored; a known binary extension, the encryption flag or a compression
   method other than stored/deflated skips a member without reading it (bzip2 and LZMA are
   refused because `zipfile` decompresses them without an output limit);
+- a member whose size passes both `bomb_ratio` times its compressed size and `bomb_floor` is
+  a ZIP bomb, skipped unread. The central directory's size is what counts: `zipfile` stops
+  each member at that size (the CRC check then fails), so a member that understates its size
+  cannot yield more than it claims, and one that states it truthfully is caught before any
+  byte is decompressed;
 - once the read budget is spent, the members left are not read;
 - a member whose first block holds a NUL byte, or at least 30% control bytes, is binary;
-- a member whose decompressed bytes pass `bomb_ratio` times its compressed size and
-  `bomb_floor` is abandoned as a ZIP bomb and contributes nothing;
 - damaged data (bad CRC, broken deflate stream, bad local header) stops reading that member;
   the lines read before it still count.
 
@@ -94,8 +97,7 @@ class Limits:
     """Decompressed bytes read per ZIP, all members together."""
     bomb_ratio: int = 100
     bomb_floor: int = 1 * MiB
-    """A member is a bomb once its decompressed bytes pass both this and ratio times its
-    compressed size."""
+    """A member is a bomb when its size passes both this and ratio times its compressed size."""
     max_line_chars: int = 500
     max_problems: int = 20
     tail_lines: int = 20
@@ -395,6 +397,13 @@ class _Scan:
             method = _METHODS.get(info.compress_type, f"method {info.compress_type}")
             self.member_notes.append(f"{name} skipped: triage does not read {method} compression")
             return "unsupported compression"
+        limits = self.limits
+        if info.file_size > max(limits.bomb_ratio * info.compress_size, limits.bomb_floor):
+            self.member_notes.append(
+                f"{name} skipped: it would decompress to {_size(info.file_size)}, more than "
+                f"{limits.bomb_ratio} times its compressed size (ZIP bomb?)"
+            )
+            return "ZIP bomb"
         if self.budget <= 0 and info.file_size > 0:
             self.unread += 1
             return "read budget"
@@ -404,7 +413,6 @@ class _Scan:
         limits = self.limits
         lines = _Lines(self.pattern, limits, limits.max_problems - len(self.problems))
         decoder = TextDecoder()
-        bomb_at = max(limits.bomb_ratio * info.compress_size, limits.bomb_floor)
         size = 0
         stopped: str | None = None
         damage: str | None = None
@@ -421,12 +429,6 @@ class _Scan:
                 if first and _looks_binary(data):
                     self.binary += 1
                     return MemberTriage(name, 0, 0, "", "binary")
-                if size > bomb_at:
-                    self.member_notes.append(
-                        f"{name} skipped: decompressed size passed {limits.bomb_ratio}× its "  # noqa: RUF001
-                        "compressed size (ZIP bomb?)"
-                    )
-                    return MemberTriage(name, 0, 0, "", "ZIP bomb")
                 lines.feed(decoder.decode(data))
         if stopped is None and size < info.file_size and self.budget <= 0:
             stopped = "read budget"
@@ -545,10 +547,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def _size(n: int) -> str:
-    if n % MiB == 0:
-        return f"{n // MiB} MiB"
-    if n % KiB == 0:
-        return f"{n // KiB} KiB"
+    for unit, name in ((1024 * MiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
+        if n >= unit:
+            return f"{n / unit:.1f}".removesuffix(".0") + f" {name}"
     return f"{n} bytes"
 
 

@@ -10,6 +10,7 @@ import struct
 import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from codearts_check_logs.ziplog.triage import (
     PatternError,
     Problem,
     Triage,
+    _why,
     compile_pattern,
     triage,
 )
@@ -151,12 +153,17 @@ def test_builtin_counts_exactly_in_a_zip(tmp_path: Path) -> None:
     assert result.problems[0] == Problem("a.log", 1, "Error: disk full")
 
 
-def test_builtin_counts_the_same_whatever_the_chunk_size(tmp_path: Path) -> None:
+@pytest.mark.parametrize("density", [1.0, 0.05])  # line by line, or keywords found first
+def test_builtin_counts_the_same_whatever_the_chunk_size(tmp_path: Path, density: float) -> None:
     rng = random.Random(7)  # noqa: S311 - reproducible test data
-    text = "\n".join(rng.choice(MATCH + NO_MATCH) * rng.randint(1, 3) for _ in range(400))
+    plain = ["INFO all good", "", "信息 正常", "DEBUG x=1"]
+    text = "\n".join(
+        rng.choice(MATCH + NO_MATCH if rng.random() < density else plain) * rng.randint(1, 3)
+        for _ in range(2000)
+    )
     expected = sum(1 for line in text.split("\n") if BUILTIN_PATTERN.search(line))
     for chunk in (1, 7, 100, 4096, 64 * KiB):
-        result = run(tmp_path, [("a.log", text.encode())], chunk_bytes=chunk, max_problems=1000)
+        result = run(tmp_path, [("a.log", text.encode())], chunk_bytes=chunk, max_problems=5000)
         assert result.total_problems == expected, chunk
         found = [(p.line, p.text) for p in result.problems]
         lines = text.split("\n")
@@ -351,32 +358,44 @@ def bomb(tmp_path: Path, fill: bytes, mib: int, head: bytes = b"") -> Path:
     return path
 
 
-def test_zero_bomb_is_binary_and_costs_one_block(tmp_path: Path) -> None:
-    path = bomb(tmp_path, b"\x00", 200)
+@pytest.mark.parametrize(("fill", "mib"), [(b"\x00", 200), (b" ", 50)])
+def test_bomb_is_skipped_unread_with_a_note(tmp_path: Path, fill: bytes, mib: int) -> None:
+    path = bomb(tmp_path, fill, mib, head=b"error in the bomb\n")
     started = time.perf_counter()
     result = triage(path, BUILTIN_PATTERN)
-    assert time.perf_counter() - started < 1
-    assert [m.skipped for m in result.members] == ["binary", None]
-    assert result.bytes_read == 64 * KiB + len(b"error after the bomb\n")
-    assert result.total_problems == 1
-
-
-def test_text_bomb_is_abandoned_with_a_note(tmp_path: Path) -> None:
-    path = bomb(tmp_path, b" ", 50, head=b"error in the bomb\n")
-    compressed = zipfile.ZipFile(path).getinfo("bomb.log").compress_size
-    result = triage(path, BUILTIN_PATTERN)
+    assert time.perf_counter() - started < 0.5
     assert [m.skipped for m in result.members] == ["ZIP bomb", None]
     assert result.members[0].problems == 0  # a bomb contributes nothing
     assert result.total_problems == 1
     assert result.notes == (
-        "bomb.log skipped: decompressed size passed 100× its compressed size (ZIP bomb?)",  # noqa: RUF001
+        f"bomb.log skipped: it would decompress to {mib} MiB, more than 100 times its "
+        "compressed size (ZIP bomb?)",
     )
-    assert 100 * compressed < result.bytes_read <= 100 * compressed + 64 * KiB + 21
+    assert result.bytes_read == len(b"error after the bomb\n")
     assert result.main_log == "after.log"
 
 
-def test_bomb_floor_spares_small_compressible_logs(tmp_path: Path) -> None:
-    result = run(tmp_path, [("a.log", b"same line\n" * 100_000)])  # ~1 MB, ratio ~500
+def test_bomb_that_understates_its_size_yields_no_more_than_it_claims(tmp_path: Path) -> None:
+    path = bomb(tmp_path, b" ", 50, head=b"error in the bomb\n")
+    data = bytearray(path.read_bytes())
+    for central, local, name in entries(bytes(data)):
+        if name == b"bomb.log":
+            struct.pack_into("<L", data, central + 24, 100 * KiB)  # uncompressed size
+            struct.pack_into("<L", data, local + 22, 100 * KiB)
+    result = triage(save(tmp_path, bytes(data)), BUILTIN_PATTERN)
+    assert result.members[0].skipped == "damaged"  # zipfile stops at 100 KiB; the CRC fails
+    assert result.bytes_read <= 100 * KiB + len(b"error after the bomb\n")
+    assert result.notes[0].startswith("bomb.log is damaged (its CRC check failed)")
+
+
+def test_bomb_ratio_and_floor(tmp_path: Path) -> None:
+    # About 1 MB at a ratio of about 500: under the floor, so read.
+    result = run(tmp_path, [("a.log", b"same line\n" * 100_000)])
+    assert result.members[0].skipped is None
+    # The same at a lower floor is a bomb; at a higher ratio it is not.
+    result = run(tmp_path, [("a.log", b"same line\n" * 100_000)], bomb_floor=KiB)
+    assert result.members[0].skipped == "ZIP bomb"
+    result = run(tmp_path, [("a.log", b"same line\n" * 100_000)], bomb_floor=KiB, bomb_ratio=2000)
     assert result.members[0].skipped is None
 
 
@@ -555,6 +574,24 @@ def test_local_header_that_disagrees_with_the_directory(tmp_path: Path) -> None:
         "a.log is damaged (a ZIP structure is damaged); only the 0 lines read before that count"
     )
     assert result.total_problems == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "phrase"),
+    [
+        (zipfile.BadZipFile("Bad CRC-32 for file 'x'"), "its CRC check failed"),
+        (zipfile.BadZipFile("Bad magic number for file header"), "a ZIP structure is damaged"),
+        (zlib.error("Error -3 while decompressing data"), "its compressed data is corrupt"),
+        (EOFError("Compressed file ended"), "its compressed data ends early"),
+        (NotImplementedError("bit 6"), "it uses a ZIP feature zipfile does not support"),
+        (OSError(5, "Input/output error"), "a read failed: Input/output error"),
+        (OSError("no errno"), "a read failed: OSError"),
+        (struct.error("unpack requires a buffer"), "a ZIP structure is invalid"),
+    ],
+)
+def test_damage_is_told_in_fixed_words(exc: BaseException, phrase: str) -> None:
+    """Notes never quote zipfile's messages, which repeat the (hostile) member name."""
+    assert _why(exc) == phrase
 
 
 # --- names ---------------------------------------------------------------------------------
