@@ -1,0 +1,227 @@
+"""Triage speed and memory: `python -m benchmarks.triage_bench` (not a test; asserts nothing).
+
+Builds its ZIPs in a temporary folder, then times triage on each in a fresh child process, a few
+times, and reports the median time and the child's peak RSS (read by the child itself before and
+after triage, so the interpreter's own size shows apart), plus the peak of Python allocations
+during triage (tracemalloc, in one more run):
+
+- `logs`: 64 MiB of text logs (three deflated members, every 1000th line a problem): exactly
+  the read budget, all of it read; with the built-in pattern and with a user pattern;
+- `bomb zeros`: one member of 2 GiB of zeros (deflated at level 9, about 2 MiB), plus a log;
+- `bomb text`: the same with 2 GiB of spaces, which would pass the binary check;
+- `all problems`: 64 MiB in which every line is a problem, the slowest input per byte.
+
+For scale, the time to read each ZIP file from disk (page cache warm) and to decompress the same
+bytes triage reads, without looking at them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+TEXT_MEMBERS = {"codecheck.log": 40, "tools/secbrella.log": 16, "tools/cppcheck.log": 8}
+BOMB_MIB = 2048
+_WORDS = (
+    *("dispatch", "batch", "files", "done", "checking", "rule", "module", "src", "net", "util"),
+    *("socket", "str", "main", "with", "in", "of", "the", "to", "ok", "SEC-C-0012", "null"),
+    *("pointer", "buffer", "range", "index", "scan", "report", "upload", "part", "result"),
+)
+
+
+def text_block(seed: int, problem_every: int) -> bytes:
+    """About 1 MiB of log lines with timestamps and some variety (deflates about 4:1)."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+    lines = []
+    size = 0
+    number = 0
+    while size < MIB:
+        number += 1
+        level = "ERROR" if number % problem_every == 0 else rng.choice(("INFO ", "INFO ", "DEBUG"))
+        words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 14)))
+        line = f"2026-02-03 10:{number // 60 % 60:02d}:{number % 60:02d}.{number % 1000:03d} "
+        line += f"{level} [worker-{number % 8}] {words}\n"
+        lines.append(line)
+        size += len(line)
+    return "".join(lines).encode()[:MIB]
+
+
+def write_logs(path: Path, problem_every: int) -> None:
+    blocks = [text_block(seed, problem_every) for seed in range(4)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, mib in TEXT_MEMBERS.items():
+            with archive.open(name, "w") as member:
+                for i in range(mib):
+                    member.write(blocks[i % len(blocks)])
+
+
+def write_bomb(path: Path, fill: bytes) -> None:
+    block = fill * MIB
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("bomb.log", "w", force_zip64=True) as member:
+            for _ in range(BOMB_MIB):
+                member.write(block)
+        archive.writestr("codecheck.log", b"INFO started\nERROR after the bomb\n")
+
+
+def peak_rss() -> int:
+    """This process's peak RSS in bytes.
+
+    From `VmHWM` where Linux has it: `getrusage`'s `ru_maxrss` keeps the high-water mark of the
+    image a child was forked from (the bench itself), which would hide a smaller child's own
+    peak. Elsewhere `ru_maxrss` (KiB on Linux, bytes on macOS: this bench assumes Linux).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child(path: str, pattern_text: str, trace: bool) -> None:
+    """Run one triage and print what it cost as JSON (with `trace`, the tracemalloc peak)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from codearts_check_logs.ziplog.triage import compile_pattern, triage
+
+    pattern = compile_pattern(pattern_text)
+    before = peak_rss()
+    if trace:
+        tracemalloc.start()
+    begin = time.perf_counter()
+    result = triage(Path(path), pattern)
+    seconds = time.perf_counter() - begin
+    traced = tracemalloc.get_traced_memory()[1] if trace else 0
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_before": before,
+                "rss_peak": peak_rss(),
+                "traced_peak": traced,
+                "bytes_read": result.bytes_read,
+                "problems": result.total_problems,
+                "notes": result.notes,
+            }
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    seconds: float
+    rss_before: int
+    rss_peak: int
+    traced_peak: int
+    """Python allocations during triage (tracemalloc, in one more run of its own)."""
+    bytes_read: int
+    problems: int
+    notes: tuple[str, ...]
+
+
+def measure(path: Path, pattern: str, repeats: int) -> Figures:
+    """The median time and the highest peak RSS of `repeats` children."""
+    runs = []
+    for trace in [False] * repeats + [True]:
+        argv = [sys.executable, "-m", "benchmarks.triage_bench", "--child", str(path), pattern]
+        argv += ["--trace"] if trace else []
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout))
+    timed = runs[:-1]
+    return Figures(
+        seconds=statistics.median(float(r["seconds"]) for r in timed),
+        rss_before=max(int(r["rss_before"]) for r in timed),
+        rss_peak=max(int(r["rss_peak"]) for r in timed),
+        traced_peak=int(runs[-1]["traced_peak"]),
+        bytes_read=int(runs[0]["bytes_read"]),
+        problems=int(runs[0]["problems"]),
+        notes=tuple(str(note) for note in runs[0]["notes"]),
+    )
+
+
+def read_seconds(path: Path) -> float:
+    begin = time.perf_counter()
+    with path.open("rb") as handle:
+        while handle.read(MIB):
+            pass
+    return time.perf_counter() - begin
+
+
+def decompress_seconds(path: Path, budget: int) -> float:
+    """Time to decompress the first `budget` bytes of the archive's members, looking at nothing."""
+    begin = time.perf_counter()
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                while budget > 0 and (data := member.read(min(64 * 1024, budget))):
+                    budget -= len(data)
+    return time.perf_counter() - begin
+
+
+def cases(folder: Path) -> Iterator[tuple[str, Path, str]]:
+    logs = folder / "logs.zip"
+    write_logs(logs, problem_every=1000)
+    yield "logs, built-in pattern", logs, ""
+    yield "logs, pattern `(?i)error`", logs, "(?i)error"
+    zeros = folder / "bomb-zeros.zip"
+    write_bomb(zeros, b"\x00")
+    yield "bomb zeros (2 GiB member)", zeros, ""
+    spaces = folder / "bomb-text.zip"
+    write_bomb(spaces, b" ")
+    yield "bomb text (2 GiB member)", spaces, ""
+    dense = folder / "all-problems.zip"
+    write_logs(dense, problem_every=1)
+    yield "all problems, built-in pattern", dense, ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("ZIP", "PATTERN"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child[0], args.child[1], trace=args.trace)
+        return 0
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.repeats} runs each\n")
+    print(
+        "| case | ZIP | read file | decompress | triage | RSS before → peak | traced peak "
+        "| read | problems |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="triage-bench-") as folder:
+        for label, path, pattern in cases(Path(folder)):
+            figures = measure(path, pattern, args.repeats)
+            read = figures.bytes_read
+            print(
+                f"| {label} | {path.stat().st_size / MIB:.1f} MiB "
+                f"| {read_seconds(path):.3f} s | {decompress_seconds(path, read):.2f} s "
+                f"| {figures.seconds:.3f} s "
+                f"| {figures.rss_before / MIB:.1f} → {figures.rss_peak / MIB:.1f} MiB "
+                f"| {figures.traced_peak / MIB:.2f} MiB "
+                f"| {read / MIB:.1f} MiB | {figures.problems} |"
+            )
+            for note in figures.notes:
+                print(f"|  | note: {note} | | | | | | | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
