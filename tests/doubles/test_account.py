@@ -18,7 +18,7 @@ from devtools.doubles.account import (
 )
 from devtools.doubles.cloud import HuaweiCloud
 
-from tests.unit.doubles.helpers import date_at, sdk_sign
+from tests.doubles.helpers import date_at, sdk_sign
 
 PATH = "/v1/log-file"
 QUERY = "sub_job_id=a777ff00d3cf4d369d87066806ae0001"

@@ -8,7 +8,7 @@ import pytest
 from devtools.doubles.account import ManualClock
 from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
 
-from tests.unit.doubles.helpers import START
+from tests.doubles.helpers import START
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from devtools.doubles.iam import (
     password_body,
 )
 
-from tests.unit.doubles.helpers import START, date_at, other_key, sdk_sign
+from tests.doubles.helpers import START, date_at, other_key, sdk_sign
 
 KEYSTONE_WRONG_PASSWORD = {
     "error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}

@@ -21,7 +21,7 @@ from devtools.doubles.idtoken import (
     verify,
 )
 
-from tests.unit.doubles.helpers import START
+from tests.doubles.helpers import START
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from devtools.doubles.github_oidc import JWKS_PATH
 from devtools.doubles.idtoken import b64url
 from devtools.doubles.sts import ASSUME_PATH, assume_body
 
-from tests.unit.doubles.helpers import START, date_at, other_key, sdk_sign
+from tests.doubles.helpers import START, date_at, other_key, sdk_sign
 
 
 def assume(cloud: HuaweiCloud, id_token: str | None = None, **changes: Any) -> requests.Response:
