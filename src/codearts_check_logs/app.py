@@ -1,9 +1,10 @@
 """The composition root: validated settings and the environment in, the run's `Outcome` out.
 
 It builds the credentials and the artifact service once per run, then hands every sub-job to the
-pipeline, a few at once. One failing sub-job never stops the others; a defect in one is reported
-as INTERNAL_ERROR for that sub-job alone. Nothing here prints service text or decides how results
-are shown.
+pipeline, a few at once. Credentials come first: a refused exchange (IAM, STS, GitHub's ID-token
+endpoint) fails the whole run before any CodeArts request and before any artifact call. One
+failing sub-job never stops the others; a defect in one is reported as INTERNAL_ERROR for that
+sub-job alone. Nothing here prints service text or decides how results are shown.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 
 from .artifact import environment
 from .artifact.upload import ArtifactService
-from .auth.credentials import TokenCredentials
-from .errors import ArtifactUploadFailed, Cancelled, InternalError, WriteFailed
+from .auth.resolver import Endpoints, Resolver
+from .errors import ArtifactUploadFailed, AuthFailed, Cancelled, InternalError, WriteFailed
 from .http import CancelToken
 from .inputs import Settings
 from .outcome import Outcome, SubJobResult, failure
@@ -36,20 +38,37 @@ def run(
 ) -> Outcome:
     """Fetch (and upload) every sub-job; the results keep the input order."""
     artifacts, warnings = artifact_service(settings, env, cancel)
-    ctx = Context(
-        settings=settings,
-        credentials=TokenCredentials(settings.token, settings.base_url),
-        cancel=cancel,
-        log=log,
-        artifacts=artifacts,
-    )
     ids = settings.sub_job_ids
     unwritable = prepare_directory(settings.directory)
     if unwritable is not None:
         results = [failure(sub_job_id, unwritable) for sub_job_id in ids]
-    else:
-        results = _run_all(ctx, ids)
+        return Outcome(results=tuple(results), warnings=tuple(warnings), cancelled=cancel.cancelled)
+    try:
+        credentials = resolver_for(settings, cancel=cancel, log=log).credentials()
+    except (AuthFailed, Cancelled) as exc:
+        return replace(Outcome.failed(exc, warnings=tuple(warnings)), cancelled=cancel.cancelled)
+    ctx = Context(
+        settings=settings,
+        credentials=credentials,
+        cancel=cancel,
+        log=log,
+        artifacts=artifacts,
+    )
+    results = _run_all(ctx, ids)
     return Outcome(results=tuple(results), warnings=tuple(warnings), cancelled=cancel.cancelled)
+
+
+def resolver_for(settings: Settings, *, cancel: CancelToken, log: Log) -> Resolver:
+    """The run's credential resolver: `timeout-seconds` is the credential phase's budget."""
+    endpoints = Endpoints(
+        region=settings.region,
+        codearts=settings.base_url,
+        iam=settings.iam_url,
+        sts=settings.sts_url,
+    )
+    return Resolver(
+        settings.auth, endpoints, cancel=cancel, budget=settings.timeout_seconds, log=log
+    )
 
 
 def artifact_service(

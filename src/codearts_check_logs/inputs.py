@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .auth.transport import check_transport
+from .auth.ways import REGION_ENV, AuthInputs, choose_way
 from .errors import InvalidInput
 
 SUB_JOB_ID = re.compile(r"[0-9A-Za-z]{32}")
@@ -30,7 +31,10 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 TRUE_WORDS = frozenset({"true", "True", "TRUE"})
 FALSE_WORDS = frozenset({"false", "False", "FALSE"})
 REGION = re.compile(r"[a-z]{2,}(?:-[a-z0-9]+)*-[0-9]{1,3}")
+DEFAULT_REGION = "cn-north-4"
 CODEARTS_ENDPOINT = "https://codearts-check.{region}.myhuaweicloud.com"
+IAM_ENDPOINT = "https://iam.{region}.myhuaweicloud.com"
+STS_ENDPOINT = "https://sts.{region}.myhuaweicloud.com"
 ARTIFACT_NAME_FORBIDDEN = {
     '"': "double quote",
     ":": "colon",
@@ -47,7 +51,6 @@ ARTIFACT_NAME_FORBIDDEN = {
 """Characters the artifact service refuses in names (NTFS limits), as the official client lists."""
 SUB_JOB_PLACEHOLDER = "{sub_job_id}"
 MAX_TIMEOUT_SECONDS = 6 * 60 * 60  # a GitHub-hosted job cannot run longer
-MAX_TOKEN_LENGTH = 100_000  # the API's documented limit for X-Auth-Token
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,13 @@ class Settings:
     """Validated inputs, in the types the rest of the action works with."""
 
     sub_job_ids: tuple[str, ...]
-    token: str
+    auth: AuthInputs
+    """The authentication way and its parameters (secrets hidden from its repr)."""
+    region: str
     base_url: str
+    """CodeArts Check."""
+    iam_url: str
+    sts_url: str
     workspace: Path
     directory: Path
     upload_artifact: bool
@@ -124,9 +132,9 @@ class Settings:
     timeout_seconds: float
 
     def __repr__(self) -> str:
-        # The token is a secret: keep it out of reprs, tracebacks and debug logs.
+        # Credentials are secrets: keep them out of reprs, tracebacks and debug logs.
         return (
-            f"Settings(sub_job_ids={self.sub_job_ids!r}, token=<hidden>, "
+            f"Settings(sub_job_ids={self.sub_job_ids!r}, auth={self.auth!r}, "
             f"base_url={self.base_url!r}, directory={str(self.directory)!r})"
         )
 
@@ -163,19 +171,6 @@ def parse_sub_job_ids(value: str) -> tuple[str, ...]:
         shown = ", ".join(repr(part[:40]) for part in bad[:3])
         raise InvalidInput(f"sub-job-id must be 32 characters of 0-9, a-z, A-Z; not valid: {shown}")
     return tuple(dict.fromkeys(ids))
-
-
-def parse_token(value: str) -> str:
-    """The IAM token: present, one header-safe word, within the API's length limit."""
-    if not value:
-        raise InvalidInput(
-            "token is required: pass an IAM user token, e.g. token: ${{ secrets.CODEARTS_TOKEN }}"
-        )
-    if len(value) > MAX_TOKEN_LENGTH:
-        raise InvalidInput(f"token is longer than {MAX_TOKEN_LENGTH} characters")
-    if any(not ("!" <= ch <= "~") for ch in value):
-        raise InvalidInput("token contains spaces or characters that cannot be sent in a header")
-    return value
 
 
 def parse_retention_days(value: str) -> int | None:
@@ -230,8 +225,15 @@ def parse_directory(value: str, workspace: Path) -> Path:
     return target
 
 
-def parse_settings(raw: Mapping[str, str], workspace: Path) -> Settings:
-    """Validate every input; one InvalidInput lists every problem at once."""
+def parse_settings(
+    raw: Mapping[str, str], workspace: Path, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Validate every input; one InvalidInput lists every problem at once.
+
+    `env` is the step's environment: the region and, when no auth input is given, the AK/SK
+    fall back to it, and the OIDC ways need the runner's ID-token variables from it.
+    """
+    env = {} if env is None else env
     problems: list[str] = []
 
     def check(parse: Any, *args: Any) -> Any:
@@ -242,10 +244,14 @@ def parse_settings(raw: Mapping[str, str], workspace: Path) -> Settings:
             return None
 
     sub_job_ids = check(parse_sub_job_ids, raw["sub-job-id"])
+    region = check(parse_region, raw["region"], env)
     settings = {
         "sub_job_ids": sub_job_ids,
-        "token": check(parse_token, raw["token"]),
-        "base_url": check(_parse_base_url, raw["region"], raw["endpoint"]),
+        "auth": check(choose_way, raw, env),
+        "region": region,
+        "base_url": check(_service_url, "endpoint", CODEARTS_ENDPOINT, region, raw["endpoint"]),
+        "iam_url": check(_service_url, "iam-endpoint", IAM_ENDPOINT, region, raw["iam-endpoint"]),
+        "sts_url": check(_service_url, "sts-endpoint", STS_ENDPOINT, region, raw["sts-endpoint"]),
         "directory": check(parse_directory, raw["path"], workspace),
         "upload_artifact": check(parse_bool, "upload-artifact", raw["upload-artifact"]),
         "artifact_name": check(parse_artifact_name, raw["artifact-name"], len(sub_job_ids or ())),
@@ -259,31 +265,52 @@ def parse_settings(raw: Mapping[str, str], workspace: Path) -> Settings:
     return Settings(workspace=workspace.resolve(), **settings)
 
 
-def _parse_base_url(region: str, endpoint: str) -> str:
+def parse_region(value: str, env: Mapping[str, str]) -> str:
+    """The region input; empty means `HUAWEI_CLOUD_REGION` (what `huaweicloud/auth-action`
+    exports), else cn-north-4."""
+    source = "region"
+    if not value:
+        value, source = env.get(REGION_ENV, "").strip(), REGION_ENV
+    if not value:
+        return DEFAULT_REGION
+    if not REGION.fullmatch(value):
+        raise InvalidInput(f"{source} must look like cn-north-4, got {value[:70]!r}")
+    return value
+
+
+def _service_url(name: str, template: str, region: str | None, endpoint: str) -> str:
+    if region is None and not endpoint:
+        return ""  # the region's own problem is already listed
     try:
-        url = base_url(region, endpoint)
+        url = service_url(name, template, region or DEFAULT_REGION, endpoint)
         check_transport(url)
     except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        text = str(exc)
+        raise InvalidInput(text if text.startswith(name) else f"{name}: {text}") from None
     return url
+
+
+def service_url(name: str, template: str, region: str, endpoint: str) -> str:
+    """A service's base URL: the `name` input when given, else `template` for the region."""
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"{name} must be a full http(s) URL, got {endpoint!r}")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError(f"{name} must not carry credentials, a query or a fragment")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+        except ValueError:
+            raise ValueError(f"{name} has an invalid port: {endpoint!r}") from None
+        return endpoint.rstrip("/")
+    if not REGION.fullmatch(region):
+        raise ValueError(f"region must look like cn-north-4, got {region!r}")
+    return template.format(region=region)
 
 
 def base_url(region: str, endpoint: str) -> str:
     """The CodeArts Check base URL: `endpoint` when given, else the region's public host."""
-    if endpoint:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"endpoint must be a full http(s) URL, got {endpoint!r}")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("endpoint must not carry credentials, a query or a fragment")
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a malformed port
-        except ValueError:
-            raise ValueError(f"endpoint has an invalid port: {endpoint!r}") from None
-        return endpoint.rstrip("/")
-    if not REGION.fullmatch(region):
-        raise ValueError(f"region must look like cn-north-4, got {region!r}")
-    return CODEARTS_ENDPOINT.format(region=region)
+    return service_url("endpoint", CODEARTS_ENDPOINT, region, endpoint)
 
 
 def workspace_from(env: Mapping[str, str]) -> Path:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from types import FrameType
 
 from .. import app, inputs, secrets
+from ..auth import ways
 from ..errors import InternalError, InvalidInput, WriteFailed
 from ..github import commands
 from ..http import CancelToken
@@ -27,8 +28,10 @@ from ..render.outputs import annotations_for, outputs_for
 from ..render.textsafe import clean
 from .library_logs import route_library_logs
 
-SECRET_INPUTS = ("token",)
+SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
 """Inputs whose values are secrets, masked before anything is printed."""
+SECRET_ENV = ways.SECRET_ENV
+"""Environment variables the AK/SK fallback reads, masked before anything is printed too."""
 
 
 def main() -> int:
@@ -57,11 +60,13 @@ def main() -> int:
 
 
 def mask_secrets(env: Mapping[str, str]) -> None:
-    """Have every secret input masked by the runner and scrubbed by us; secrets learnt later (a
-    derived credential, the signature of a signed upload URL) are masked as they arrive."""
+    """Have every secret input (and the environment's AK/SK, SK and security token) masked by
+    the runner and scrubbed by us; secrets learnt later (a derived credential, the signature of a
+    signed upload URL) are masked as they arrive."""
     secrets.on_register(commands.mask)
-    for name in SECRET_INPUTS:
-        raw = env.get(inputs.env_name(name), "")
+    names = [inputs.env_name(name) for name in SECRET_INPUTS] + list(SECRET_ENV)
+    for name in names:
+        raw = env.get(name, "")
         for value in (raw.strip(), raw):
             if value.strip():
                 secrets.register(value)
@@ -74,7 +79,7 @@ def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:
     except InvalidInput:
         fail_on_error = True
     try:
-        settings = inputs.parse_settings(raw, inputs.workspace_from(env))
+        settings = inputs.parse_settings(raw, inputs.workspace_from(env), env)
     except InvalidInput as exc:
         return Outcome.failed(exc), fail_on_error
     commands.group(f"Fetching {len(settings.sub_job_ids)} CodeArts Check log package(s)")

@@ -1,9 +1,10 @@
 """Command line for use outside GitHub Actions (Jenkins, GitLab CI, a laptop).
 
-Options mirror the action's inputs (names, defaults and help come from action.yml). The token
-is read from an environment variable by default, so it stays out of process listings and
-shell history. Progress goes to stderr, the outcome to stdout. Exit: 0 success, 1 failure,
-2 bad input.
+Options mirror the action's inputs (names, defaults and help come from action.yml), except the
+secret ones: the token is read from an environment variable, and AK/SK from the official SDK's
+variables (`HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, …) or `huaweicloud/auth-action`'s, so they
+stay out of process listings and shell history. Progress goes to stderr, the outcome to stdout.
+Exit: 0 success, 1 failure, 2 bad input.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import replace
 
 from .. import __version__, app, inputs, secrets
 from ..artifact.environment import NO_RUNTIME_TOKEN
+from ..auth.ways import SECRET_ENV
 from ..errors import InternalError, InvalidInput
 from ..http import CancelToken
 from ..outcome import Outcome
@@ -24,6 +26,8 @@ from ..render.text import render_text
 from .library_logs import route_library_logs
 
 TOKEN_ENV = "CODEARTS_CHECK_TOKEN"
+SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
+"""Inputs that are no options: secrets on a command line end up in process listings."""
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -35,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("ids", nargs="*", metavar="SUB_JOB_ID", help="sub-job IDs to fetch")
     for spec in inputs.input_specs().values():
-        if spec.name == "token":
+        if spec.name in SECRET_INPUTS:
             continue
         default = "" if spec.name == "sub-job-id" else spec.default
         parser.add_argument(
@@ -60,15 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, fetch, print the outcome; returns the exit status."""
     args = build_parser().parse_args(argv)
     values = vars(args)
-    raw = {name: str(values[name]).strip() for name in inputs.input_specs() if name != "token"}
+    raw = {
+        name: "" if name in SECRET_INPUTS else str(values[name]).strip()
+        for name in inputs.input_specs()
+    }
     raw["sub-job-id"] = " ".join([raw["sub-job-id"], *args.ids])
     raw["token"] = os.environ.get(args.token_env, "").strip()
-    secrets.register(raw["token"])
-    if not raw["token"]:
-        print(f"error: set {args.token_env} to an IAM token", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    for value in (raw["token"], *(os.environ.get(name, "").strip() for name in SECRET_ENV)):
+        secrets.register(value)
     try:
-        settings = inputs.parse_settings(raw, inputs.workspace_from({}))
+        settings = inputs.parse_settings(raw, inputs.workspace_from({}), os.environ)
     except InvalidInput as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
