@@ -2,7 +2,11 @@
 
 It follows the "Downloading Log Files" API page: `GET /v1/log-file?sub_job_id=…` with
 `X-Auth-Token` answers 200 with a ZIP, 400 with the documented body for a bad ID, and 401 with
-the documented body for a wrong token. Faults are scripted per sub-job ID (in process with
+the documented body for a wrong token. That is the token mode (`Simulator(token=…)`). In account
+mode (`Simulator(account=…)`, an `account.Account` shared with the IAM and STS doubles) every
+request is authenticated as the API gateway does it (`Account.authenticate`): IAM tokens, AK/SK
+signatures with `X-Security-Token` and `X-Project-Id`, the 15-minute date window, the AK lock,
+and the gateway's `APIGW.*` refusals. Faults are scripted per sub-job ID (in process with
 `script`, or over HTTP at `/_simulator/script`): error statuses and bodies, HTML pages, JSON
 errors on a 200, non-ZIP 200s, truncated or reset bodies, stalls, slow trickles, redirects.
 Large ZIPs are generated while they stream, so a 512 MiB package costs no memory.
@@ -27,9 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 from codearts_check_logs.inputs import SUB_JOB_ID
+from devtools.doubles.account import Account, GatewayError
 
 LOG_FILE_PATH = "/v1/log-file"
 BAD_REQUEST_BODY = {
@@ -153,6 +158,18 @@ class RecordedRequest:
     at: float = 0.0
     """Wall-clock time (`time.time()`) the request line had been read: cold-start benchmarks
     compare it with when the client process was started."""
+    raw_query: str = ""
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+    def contains(self, secret: str) -> bool:
+        """True when `secret` appears in the path, query, a header name or value."""
+        text = "\n".join(
+            [self.path, self.raw_query, *(f"{k}: {v}" for k, v in self.headers.items())]
+        )
+        return any(form in text for form in {secret, quote(secret, safe=""), quote_plus(secret)})
 
 
 def small_zip(sub_job_id: str) -> bytes:
@@ -210,8 +227,17 @@ class StreamedZip:
 class Simulator:
     """The simulator server; a context manager that serves on a free loopback port."""
 
-    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        account: Account | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.token = token
+        self.account = account
+        """Account mode: requests are authenticated as the API gateway does (see the module)."""
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[Step]] = {}
         self._sizes: dict[str, int] = {}
@@ -271,6 +297,11 @@ class Simulator:
         with self._lock:
             return [r for r in self.requests if r.path == path]
 
+    def received(self, secret: str) -> list[RecordedRequest]:
+        """The requests in which `secret` reached the simulator."""
+        with self._lock:
+            return [r for r in self.requests if r.contains(secret)]
+
     def next_step(self, sub_job_id: str) -> Step:
         with self._lock:
             queue = self._scripts.get(sub_job_id)
@@ -318,12 +349,19 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.simulator.record(
-            RecordedRequest("GET", parts.path, query, dict(self.headers.items()), self._received_at)
+            RecordedRequest(
+                "GET",
+                parts.path,
+                query,
+                dict(self.headers.items()),
+                self._received_at,
+                raw_query=parts.query,
+            )
         )
         if parts.path == "/_simulator/requests":
             self._send_json(200, [r.__dict__ for r in self.simulator.requests_for(LOG_FILE_PATH)])
         elif parts.path == LOG_FILE_PATH:
-            self._log_file(query)
+            self._log_file(query, parts.query)
         else:
             self._send_json(404, {"error_code": "APIGW.0101", "error_msg": "API not found"})
 
@@ -343,10 +381,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the API ------------------------------------------------------------------------------
 
-    def _log_file(self, query: dict[str, str]) -> None:
+    def _log_file(self, query: dict[str, str], raw_query: str) -> None:
         sim = self.simulator
         token = self.headers.get("X-Auth-Token")
-        if sim.token is not None and token != sim.token:
+        if sim.account is not None:
+            verdict = sim.account.authenticate(
+                "GET", LOG_FILE_PATH, raw_query, dict(self.headers.items()), b""
+            )
+            if isinstance(verdict, GatewayError):
+                self._send_json(verdict.status, verdict.body())
+                return
+        elif sim.token is not None and token != sim.token:
             body = (
                 EXPIRED_TOKEN_BODY
                 if token

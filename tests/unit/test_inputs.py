@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from codearts_check_logs import inputs as config
+from codearts_check_logs.auth.ways import TokenAuth
 from codearts_check_logs.errors import InvalidInput
 from tests.conftest import ID1, ID2, TOKEN
 
@@ -21,11 +22,14 @@ def raw(**overrides: str) -> dict[str, str]:
 def test_action_yml_declares_the_interface() -> None:
     specs = config.input_specs()
     assert list(specs) == [
-        "sub-job-id", "token", "region", "endpoint", "path", "upload-artifact",
-        "artifact-name", "retention-days", "overwrite", "fail-on-error", "timeout-seconds",
+        "sub-job-id", "region", "endpoint", "iam-endpoint", "sts-endpoint", "token",
+        "access-key-id", "secret-access-key", "security-token", "project-id", "iam-user",
+        "iam-password", "iam-domain", "oidc-agency-urn", "oidc-provider-urn", "oidc-idp-id",
+        "oidc-audience", "path", "upload-artifact", "artifact-name", "retention-days",
+        "overwrite", "fail-on-error", "timeout-seconds",
     ]  # fmt: skip
     assert specs["sub-job-id"].required
-    assert specs["region"].default == "cn-north-4"
+    assert specs["region"].default == ""
     assert specs["timeout-seconds"].default == "300"
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
     assert config.output_names() == (
@@ -42,7 +46,7 @@ def test_env_names_keep_hyphens() -> None:
 def test_absent_and_blank_inputs_take_defaults() -> None:
     values = config.raw_inputs({"INPUT_SUB-JOB-ID": f" {ID1} ", "INPUT_REGION": "   "})
     assert values["sub-job-id"] == ID1
-    assert values["region"] == "cn-north-4"
+    assert values["region"] == ""
     assert values["path"] == "codearts-check-logs"
     assert values["token"] == ""
 
@@ -50,7 +54,11 @@ def test_absent_and_blank_inputs_take_defaults() -> None:
 def test_defaults_make_valid_settings(tmp_path: Path) -> None:
     settings = config.parse_settings(raw(), tmp_path)
     assert settings.sub_job_ids == (ID1,)
+    assert settings.region == "cn-north-4"
     assert settings.base_url == "https://codearts-check.cn-north-4.myhuaweicloud.com"
+    assert settings.iam_url == "https://iam.cn-north-4.myhuaweicloud.com"
+    assert settings.sts_url == "https://sts.cn-north-4.myhuaweicloud.com"
+    assert settings.auth == TokenAuth(TOKEN)
     assert settings.directory == tmp_path.resolve() / "codearts-check-logs"
     assert settings.upload_artifact is True
     assert settings.retention_days is None
@@ -193,15 +201,45 @@ def test_endpoints_refused(tmp_path: Path, endpoint: str) -> None:
         config.parse_settings(raw(endpoint=endpoint), tmp_path)
 
 
-@pytest.mark.parametrize(
-    "region", ["", "CN-NORTH-4", "cn-north", "cn north 4", "../x", "cn-north-4/"]
-)
+@pytest.mark.parametrize("region", ["CN-NORTH-4", "cn-north", "cn north 4", "../x", "cn-north-4/"])
 def test_regions_refused(tmp_path: Path, region: str) -> None:
     with pytest.raises(InvalidInput, match="region"):
         config.parse_settings(raw(region=region), tmp_path)
 
 
-@pytest.mark.parametrize("token", ["", "has space", "line\nbreak", "tab\there", "é" * 10])
-def test_tokens_refused(token: str) -> None:
+def test_an_empty_region_comes_from_the_environment_else_cn_north_4(tmp_path: Path) -> None:
+    env = {"HUAWEI_CLOUD_REGION": "ap-southeast-3"}
+    settings = config.parse_settings(raw(), tmp_path, env)
+    assert settings.region == "ap-southeast-3"
+    assert settings.iam_url == "https://iam.ap-southeast-3.myhuaweicloud.com"
+    assert settings.sts_url == "https://sts.ap-southeast-3.myhuaweicloud.com"
+    assert config.parse_settings(raw(region="cn-south-1"), tmp_path, env).region == "cn-south-1"
+    assert config.parse_settings(raw(), tmp_path, {}).region == "cn-north-4"
+    with pytest.raises(InvalidInput, match="HUAWEI_CLOUD_REGION must look like cn-north-4"):
+        config.parse_settings(raw(), tmp_path, {"HUAWEI_CLOUD_REGION": "Beijing 4"})
+
+
+@pytest.mark.parametrize("name", ["iam-endpoint", "sts-endpoint"])
+def test_credential_endpoints_override_the_region_and_must_be_https(
+    tmp_path: Path, name: str
+) -> None:
+    settings = config.parse_settings(raw(**{name: "http://127.0.0.1:9/"}), tmp_path)
+    assert getattr(settings, name.replace("-endpoint", "_url")) == "http://127.0.0.1:9"
+    for bad in ("http://iam.example.com", "https://u:p@iam.example.com", "iam.example.com"):
+        with pytest.raises(InvalidInput, match=name):
+            config.parse_settings(raw(**{name: bad}), tmp_path)
+
+
+@pytest.mark.parametrize("token", ["has space", "line\nbreak", "tab\there", "é" * 10, "short"])
+def test_tokens_refused(tmp_path: Path, token: str) -> None:
     with pytest.raises(InvalidInput, match="token"):
-        config.parse_token(token)
+        config.parse_settings(raw(token=token), tmp_path)
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        config.parse_settings(raw(token="", retention_days="0", region="x"), tmp_path)
+    message = caught.value.message
+    assert "no credentials" in message
+    assert "retention-days" in message
+    assert "region must look like" in message

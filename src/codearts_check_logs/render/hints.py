@@ -24,12 +24,46 @@ _HINTS = {
     "INVALID_RESPONSE": "The service did not deliver a complete ZIP. Re-run the job; if it "
     "persists, contact Huawei Cloud support with the request ID.",
     "INVALID_INPUT": "Fix the step's with: inputs; nothing was sent to the service.",
+    "AUTH_FAILED": "The credentials were refused, or a credential service answered something "
+    "unusable: check the authentication inputs (README: Choose how the action authenticates).",
     "WRITE_FAILED": "A file could not be written: check the path input, free disk space and "
     "folder permissions, and that the runner's file commands are usable.",
     "CANCELLED": "The job was cancelled (or timed out at the job level) before this finished.",
     "INTERNAL_ERROR": "This is a defect of the action: please report it with the step log.",
     # Its message says what to do; the status it carries is the artifact service's, not CodeArts'.
     "ARTIFACT_UPLOAD_FAILED": "",
+}
+# Failed credential exchanges, by the step that failed (`AuthFailed.step`): the usual causes.
+_STEP_HINTS = {
+    "password token": "IAM refused the user, password or domain (it does not say which): "
+    "iam-domain is the account name, not the user's; a user with login protection (MFA) or a "
+    "HUAWEI ID gets no token for a password. Use an IAM user without MFA for this, or AK/SK or "
+    "OIDC.",
+    "project lookup": "IAM refused the signed project lookup or listed no project for the "
+    "region: check the access key and secret key (five failures in a row lock the key for five "
+    "minutes) and region, or give project-id.",
+    "ID token": "GitHub gave no ID token: the job needs `permissions: id-token: write` (pull "
+    "requests from forks get none); re-run the job if the runner's request token expired.",
+    "AssumeAgencyWithOIDC": "STS refused the GitHub ID token: the OIDC provider's URL must be "
+    "https://token.actions.githubusercontent.com and its client IDs must include the audience "
+    "(oidc-audience, default https://github.com/<owner>); the agency's trust policy must allow "
+    "this repository's `sub` or `repository` claim; check both URNs.",
+    "id-token federation": "IAM refused the GitHub ID token: the identity provider's client_id "
+    "must equal oidc-audience, its signing_key must hold GitHub's current JWKS (paste it again "
+    "after GitHub rotates keys), and a mapping rule must match this repository's `sub` claim; "
+    "check oidc-idp-id.",
+    "temporary credentials": "IAM would not turn the federated token into temporary AK/SK: "
+    "check that the identity provider allows programmatic access and maps to a user group.",
+    "signed request": "Another request with these credentials was refused, so this one was not "
+    "sent: Huawei locks an access key for five minutes after five failures. Check the access "
+    "key, secret key, security token and project-id.",
+}
+_CODE_HINTS_AT_STEP = {
+    # Network trouble and time-outs name the service that could not be reached.
+    "NETWORK_ERROR": "The runner could not reach the credential service: check iam-endpoint, "
+    "sts-endpoint and region, and DNS, proxy and firewall settings.",
+    "TIMEOUT": "The credential service did not answer within timeout-seconds: check the "
+    "runner's network path to it, or raise timeout-seconds.",
 }
 _STATUS_HINTS = {
     401: "CC.00000003",
@@ -39,9 +73,12 @@ _STATUS_HINTS = {
 }
 
 
-def hint_for(code: str, http_status: int | None) -> str:
+def hint_for(code: str, http_status: int | None, step: str = "") -> str:
     """A one-line fix for a well-known code (gateway codes match whatever their prefix), else a
-    fix for the HTTP status, else nothing."""
+    fix for the HTTP status, else nothing. A failed credential exchange (`step` given) gets the
+    usual causes of that step instead."""
+    if step:
+        return _CODE_HINTS_AT_STEP.get(code) or _STEP_HINTS.get(step, "")
     key = code.replace("APIG.", "APIGW.", 1) if code.startswith("APIG.") else code
     if key in _HINTS:
         return _HINTS[key]

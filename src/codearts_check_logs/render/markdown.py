@@ -81,7 +81,7 @@ def _run_error_md(error: Failure) -> str:
     rows += [("error_code", md(error.code)), ("error_msg", md(error.message))]
     if error.request_id:
         rows.append(("Request ID", md(error.request_id)))
-    hint = hint_for(error.code, error.http_status)
+    hint = hint_for(error.code, error.http_status, error.step)
     return _table(rows) + (f"\n> **Hint:** {hint}\n" if hint else "")
 
 

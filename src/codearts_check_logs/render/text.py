@@ -20,7 +20,7 @@ def render_text(outcome: Outcome) -> str:
         lines.append(f"  error: {for_log(error.code)}: {for_log(error.message)}")
         if where:
             lines.append(f"  at: {for_log(where)}")
-        hint = hint_for(error.code, error.http_status)
+        hint = hint_for(error.code, error.http_status, error.step)
         if hint:
             lines.append(f"  hint: {hint}")
         return "\n".join(lines) + "\n"
