@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
+from devtools.doubles.results import ResultsDouble
 
 from codearts_check_logs import app, inputs, pipeline
 from codearts_check_logs.artifact.environment import NO_RUNTIME_TOKEN
@@ -106,3 +108,64 @@ def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
     assert [r.error_code for r in outcome.results] == ["CANCELLED", "CANCELLED"]
     assert list((tmp_path / "codearts-check-logs").glob("*.part")) == []
     assert list((tmp_path / "codearts-check-logs").glob(".*")) == []
+
+
+# -- credentials: once per run, before anything else is sent -------------------------------------
+
+
+def cloud_settings(
+    cloud: HuaweiCloud, gateway: Simulator, workspace: Path, **extra: str
+) -> inputs.Settings:
+    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+    raw.update({"sub-job-id": f"{ID1} {ID2}", "endpoint": gateway.base_url})
+    raw.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return inputs.parse_settings(raw, workspace, cloud.github.env())
+
+
+def test_a_refused_exchange_fails_the_run_before_any_download_or_upload(
+    tmp_path: Path, runner_env: dict[str, str], results_double: ResultsDouble
+) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        password = {**cloud.inputs("password"), "iam-password": "Pw-wrong-password"}
+        settings = cloud_settings(cloud, gateway, tmp_path, **password)
+        outcome = app.run(settings, runner_env, log=lambda _: None, cancel=CancelToken())
+        sent = gateway.requests
+
+    assert outcome.results == ()
+    assert outcome.error is not None
+    assert (outcome.error.code, outcome.error.service, outcome.error.step) == (
+        "AUTH_FAILED",
+        "IAM",
+        "password token",
+    )
+    assert sent == []
+    assert results_double.calls() == []
+
+
+def test_credentials_are_obtained_once_for_every_sub_job(tmp_path: Path) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        settings = cloud_settings(
+            cloud, gateway, tmp_path, upload_artifact="false", **cloud.inputs("oidc-iam5")
+        )
+        outcome = app.run(settings, {}, log=lambda _: None, cancel=CancelToken())
+        assert [r.status for r in outcome.results] == ["success", "success"]
+        assert len(cloud.sts.calls()) == 1
+        assert len(cloud.github.token_requests()) == 1
+        assert len(gateway.requests) == 2
+
+
+def test_a_cancel_during_the_exchange_ends_the_run_as_cancelled(tmp_path: Path) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        cloud.iam.stall_next(30)
+        settings = cloud_settings(
+            cloud, gateway, tmp_path, upload_artifact="false", **cloud.inputs("password")
+        )
+        cancel = CancelToken()
+        threading.Timer(0.3, cancel.cancel).start()
+        started = time.monotonic()
+        outcome = app.run(settings, {}, log=lambda _: None, cancel=cancel)
+        assert time.monotonic() - started < 5
+        assert outcome.cancelled
+        assert outcome.error is not None
+        assert outcome.error.code == "CANCELLED"
+        assert gateway.requests == []

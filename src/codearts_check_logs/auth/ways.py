@@ -49,11 +49,15 @@ SDK_ENV = (
     "HUAWEICLOUD_SDK_PROJECT_ID",
 )
 """The official SDK's names: AK, SK, security token, project ID."""
-SECRET_ENV = tuple(name for family in (HUAWEI_CLOUD_ENV, SDK_ENV) for name in family[:3] if name)
-"""Environment variables whose values are secrets (masked before anything is printed)."""
 REGION_ENV = "HUAWEI_CLOUD_REGION"
 ID_TOKEN_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
 ID_TOKEN_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+SECRET_ENV = (
+    *(name for family in (HUAWEI_CLOUD_ENV, SDK_ENV) for name in family[:3] if name),
+    ID_TOKEN_TOKEN_ENV,
+)
+"""Environment variables whose values are secrets (masked before anything is printed): the
+fallback's keys and security token, and the runner's bearer token for GitHub's ID token."""
 
 _PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _SESSION_UNSAFE = re.compile(r"[^\w+=,.@-]")

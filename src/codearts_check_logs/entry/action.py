@@ -31,7 +31,8 @@ from .library_logs import route_library_logs
 SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
 """Inputs whose values are secrets, masked before anything is printed."""
 SECRET_ENV = ways.SECRET_ENV
-"""Environment variables the AK/SK fallback reads, masked before anything is printed too."""
+"""Environment variables holding secrets (the AK/SK fallback's, the runner's ID-token bearer
+token), masked before anything is printed too."""
 
 
 def main() -> int:
@@ -60,8 +61,8 @@ def main() -> int:
 
 
 def mask_secrets(env: Mapping[str, str]) -> None:
-    """Have every secret input (and the environment's AK/SK, SK and security token) masked by
-    the runner and scrubbed by us; secrets learnt later (a derived credential, the signature of a
+    """Have every secret input (and the secrets in `SECRET_ENV`) masked by the runner and
+    scrubbed by us; secrets learnt later (a derived credential, the signature of a
     signed upload URL) are masked as they arrive."""
     secrets.on_register(commands.mask)
     names = [inputs.env_name(name) for name in SECRET_INPUTS] + list(SECRET_ENV)

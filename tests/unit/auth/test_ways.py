@@ -150,6 +150,7 @@ def test_the_secret_environment_variables() -> None:
         "HUAWEICLOUD_SDK_AK",
         "HUAWEICLOUD_SDK_SK",
         "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     }
 
 

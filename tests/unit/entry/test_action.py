@@ -85,3 +85,29 @@ def test_the_token_is_masked_before_anything_else(monkeypatch: pytest.MonkeyPatc
         "::add-mask::  the-token-value-123  ",
     ]
     assert secrets.redact("x the-token-value-123") == "x ***"
+
+
+def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
+    env = {
+        "INPUT_TOKEN": "token-value-0123",
+        "INPUT_ACCESS-KEY-ID": "AKEXAMPLE0123",
+        "INPUT_SECRET-ACCESS-KEY": "SKexample0123456",
+        "INPUT_SECURITY-TOKEN": "security-token-0123",
+        "INPUT_IAM-PASSWORD": "Pw-example-0123",
+        "INPUT_IAM-USER": "ci-bot",
+        "HUAWEI_CLOUD_ACCESS_KEY_ID": "AKENVEXAMPLE01",
+        "HUAWEI_CLOUD_SECRET_ACCESS_KEY": "SKenvexample0123",
+        "HUAWEI_CLOUD_PROJECT_ID": "0123456789abcdef0123456789abcdef",
+        "HUAWEICLOUD_SDK_AK": "AKSDKEXAMPLE01",
+        "HUAWEICLOUD_SDK_SK": "SKsdkexample0123",
+        "HUAWEICLOUD_SDK_SECURITY_TOKEN": "sdk-security-token-0123",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-bearer-token-0123",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://runner.example/idtoken?api-version=2.0",
+    }
+    stream = io.StringIO()
+    with redirect_stdout(stream):
+        action.mask_secrets(env)
+    masked = {line.removeprefix("::add-mask::") for line in stream.getvalue().splitlines()}
+    public = {"INPUT_IAM-USER", "HUAWEI_CLOUD_PROJECT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL"}
+    secret_names = set(env) - public
+    assert masked == {env[name] for name in secret_names}

@@ -14,3 +14,27 @@ def test_hints() -> None:
 
 def test_an_artifact_failure_gets_no_hint_meant_for_codearts() -> None:
     assert hint_for("ARTIFACT_UPLOAD_FAILED", 403) == ""
+
+
+def test_a_failed_exchange_gets_the_usual_causes_of_its_step() -> None:
+    assert "MFA" in hint_for("AUTH_FAILED", 401, "password token")
+    assert "iam-domain is the account name" in hint_for("AUTH_FAILED", 401, "password token")
+    assert "project-id" in hint_for("APIGW.0301", 401, "project lookup")
+    assert "id-token: write" in hint_for("AUTH_FAILED", 401, "ID token")
+    sts = hint_for("STS5.3001", 403, "AssumeAgencyWithOIDC")
+    assert "trust policy" in sts
+    assert "client IDs must include the audience" in sts
+    federation = hint_for("IAM.0001", 401, "id-token federation")
+    assert "client_id must equal oidc-audience" in federation
+    assert "JWKS" in federation
+    # Not the CodeArts token hint that the status alone would pick.
+    assert "24 hours" not in hint_for("AUTH_FAILED", 401, "password token")
+
+
+def test_an_unreachable_credential_service_gets_a_network_hint() -> None:
+    assert "iam-endpoint" in hint_for("NETWORK_ERROR", None, "password token")
+    assert "timeout-seconds" in hint_for("TIMEOUT", None, "AssumeAgencyWithOIDC")
+
+
+def test_a_sub_job_refused_for_an_earlier_refusal() -> None:
+    assert "authentication inputs" in hint_for("AUTH_FAILED", None)

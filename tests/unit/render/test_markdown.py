@@ -81,6 +81,7 @@ def test_run_level_failure_names_the_service_and_the_step() -> None:
     assert "| Service | IAM |" in rendered
     assert "| Step | password token |" in rendered
     assert "| error_msg | The password is wrong |" in rendered
+    assert "**Hint:** IAM refused the user, password or domain" in rendered
 
 
 def test_invalid_input_summary_has_its_hint() -> None:

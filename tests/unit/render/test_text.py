@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codearts_check_logs.errors import HttpStatusError
-from codearts_check_logs.outcome import failure
+from codearts_check_logs.errors import AuthFailed, HttpStatusError
+from codearts_check_logs.outcome import Outcome, failure
 from codearts_check_logs.render.text import render_text
 from tests.conftest import ID1, ID2
 from tests.samples import ok_result, outcome_of
@@ -16,3 +16,20 @@ def test_text_summary_for_the_cli() -> None:
     assert f"  OK    {ID1}  codearts-check-logs/{ID1}.zip  11.1 KiB" in text
     assert f"  FAIL  {ID2}  HTTP 502  HTTP_502: HTTP 502 Bad Gateway" in text
     assert "        3 files: f0.log, f1.log, f2.log" in text
+
+
+def test_a_refused_exchange_names_where_and_why() -> None:
+    error = AuthFailed(
+        "The id_token is invalid: audience",
+        service="STS",
+        step="AssumeAgencyWithOIDC",
+        code="STS5.1002",
+        http_status=400,
+    )
+    lines = render_text(Outcome.failed(error)).splitlines()
+    assert lines[:3] == [
+        "CodeArts Check logs: nothing fetched (STS5.1002)",
+        "  error: STS5.1002: The id_token is invalid: audience",
+        "  at: STS / AssumeAgencyWithOIDC",
+    ]
+    assert lines[3].startswith("  hint: STS refused the GitHub ID token")
