@@ -3,7 +3,11 @@
 It starts the CodeArts Check simulator, Azurite (the Azure Storage emulator) and a stand-in for
 GitHub's artifact service, all on loopback; runs the real `entrypoint` the way the runner runs a
 container action; then prints the step log, the job summary and the outputs, and leaves the
-ZIPs in `demo-workspace/`. A second, shorter run shows what a failure looks like.
+ZIPs in `demo-workspace/`. A second, shorter run shows what a failure looks like. Two more runs
+authenticate without a token, against stand-ins for Huawei's IAM and STS and for GitHub's
+ID-token endpoint: keyless, with the job's OIDC ID token exchanged at STS (IAM 5) for temporary
+keys, and with an AK/SK; both sign their CodeArts requests, which a simulator checks as Huawei's
+API gateway does.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from pathlib import Path
 
 from devtools.doubles.azurite import Azurite
+from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 from devtools.doubles.results import (
     EXAMPLE_JOB_ID,
@@ -40,6 +45,52 @@ def run_step(
 
 def banner(title: str) -> None:
     print(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
+
+
+def credential_runs() -> bool:
+    """Runs 3 and 4: no token, credentials obtained from (stand-ins for) IAM, STS and GitHub."""
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        banner("3. Keyless: the job's GitHub OIDC token exchanged at STS (IAM 5), no secret at all")
+        keyless = {
+            "sub-job-id": IDS[0],
+            "endpoint": gateway.base_url,
+            "upload-artifact": "false",
+            **cloud.inputs("oidc-iam5"),
+        }
+        print("with:")
+        for name, value in keyless.items():
+            print(f"  {name}: {value}")
+        code3, log3, summary3, _ = run_step("keyless", keyless, cloud.github.env())
+        print(f"--- step log (exit code {code3}) ---\n{log3}")
+        print(f"--- job summary (Markdown) ---\n{summary3}")
+        print("--- requests the credential services received ---")
+        for request in cloud.requests():
+            path = request.path
+            if request.service == "github-oidc" and path.endswith("/idtoken"):
+                path = "…/idtoken (ACTIONS_ID_TOKEN_REQUEST_URL)"
+            print(f"{request.service:>11}  {request.method} {path}  -> {request.status}")
+        ok = code3 == 0 and len(cloud.sts.calls()) == 1
+
+        banner("4. AK/SK: every request signed (SDK-HMAC-SHA256), the project looked up at IAM")
+        before = len(cloud.requests())
+        signed = {
+            "sub-job-id": "\n".join(IDS),
+            "endpoint": gateway.base_url,
+            "upload-artifact": "false",
+            **cloud.inputs("aksk"),
+        }
+        code4, log4, summary4, _ = run_step("aksk", signed, {})
+        print(f"--- step log (exit code {code4}) ---\n{log4}")
+        print(f"--- job summary (Markdown) ---\n{summary4}")
+        received = gateway.requests[-1]
+        authorization = (received.header("Authorization") or "").replace(
+            cloud.access_key.access, "<access key>"
+        )
+        print("--- what CodeArts Check received ---")
+        print(f"Authorization: {authorization[:-56]}…")
+        for name in ("X-Sdk-Date", "X-Project-Id"):
+            print(f"{name}: {received.header(name)}")
+        return ok and code4 == 0 and len(cloud.requests()) == before + 1
 
 
 def main() -> int:
@@ -87,6 +138,8 @@ def main() -> int:
         print(f"--- step log (exit code {code2}) ---\n{log2}")
         print(f"--- job summary (Markdown) ---\n{summary2}")
         ok = ok and code2 == 1
+
+    ok = credential_runs() and ok
 
     banner("Result")
     for path in sorted(WORKSPACE.rglob("*.zip")):

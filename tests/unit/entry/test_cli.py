@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 
 from codearts_check_logs import inputs as config
@@ -17,11 +18,14 @@ from tests.conftest import ID1, ID2, TOKEN
 
 
 def run_cli(
-    args: list[str], cwd: Path, token: str | None = TOKEN
+    args: list[str], cwd: Path, token: str | None = TOKEN, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_", "HUAWEI"))
     }
+    env.update(extra or {})
     if token is not None:
         env["CODEARTS_CHECK_TOKEN"] = token
     return subprocess.run(
@@ -88,4 +92,52 @@ def test_bad_input_exit_2(
 
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ")
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"),
+        ("HUAWEI_CLOUD_ACCESS_KEY_ID", "HUAWEI_CLOUD_SECRET_ACCESS_KEY"),
+    ],
+)
+def test_aksk_from_the_sdk_or_auth_action_variables(tmp_path: Path, names: tuple[str, str]) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        keys = dict(zip(names, (cloud.access_key.access, cloud.access_key.secret), strict=True))
+        proc = run_cli(
+            [ID1, "--endpoint", gateway.base_url, "--iam-endpoint", cloud.iam.url],
+            tmp_path,
+            token=None,
+            extra=keys,
+        )
+        sent = gateway.requests
+
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "codearts-check-logs" / f"{ID1}.zip").is_file()
+    assert [r.path for r in cloud.requests()] == ["/v3/projects"]
+    assert (sent[0].header("Authorization") or "").startswith("SDK-HMAC-SHA256 ")
+    assert sent[0].header("X-Project-Id") == cloud.project_id
+    assert cloud.access_key.secret not in proc.stdout + proc.stderr
+
+
+def test_temporary_keys_and_a_project_from_the_sdk_variables(tmp_path: Path) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        extra = {
+            "HUAWEICLOUD_SDK_AK": cloud.temporary.access,
+            "HUAWEICLOUD_SDK_SK": cloud.temporary.secret,
+            "HUAWEICLOUD_SDK_SECURITY_TOKEN": cloud.temporary.security_token or "",
+            "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+        }
+        proc = run_cli([ID1, "--endpoint", gateway.base_url], tmp_path, token=None, extra=extra)
+
+    assert proc.returncode == 0, proc.stderr
+    assert cloud.requests() == []
+
+
+def test_no_credentials_at_all_exit_2(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url], tmp_path, token=None)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: no credentials")
+    assert "HUAWEICLOUD_SDK_AK" in proc.stderr
     assert sim.requests == []
