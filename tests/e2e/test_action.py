@@ -241,7 +241,7 @@ def test_cross_host_redirect_drops_the_token(sim: Simulator, run_action: ActionR
         ({"sub-job-id": "../" + "a" * 29}, "sub-job-id must be 32 characters"),
         ({"sub-job-id": "a" * 31 + "&"}, "sub-job-id must be 32 characters"),
         ({"sub-job-id": ""}, "sub-job-id is required"),
-        ({"token": ""}, "token is required"),
+        ({"token": ""}, "no credentials: give one authentication way"),
         ({"endpoint": "", "region": "Not A Region"}, "region must look like cn-north-4"),
         ({"endpoint": "http://codearts.example.com"}, "only https:// endpoints"),
         ({"endpoint": "ftp://127.0.0.1/"}, "endpoint must be a full http(s) URL"),
