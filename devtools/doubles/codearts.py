@@ -158,7 +158,7 @@ class RecordedRequest:
 
 
 def small_zip(sub_job_id: str) -> bytes:
-    """The default log package for a sub-job (about 21 KiB, deterministic): five realistic logs
+    """The default log package for a sub-job (about 4 KiB, deterministic): five realistic logs
     with `logs.PROBLEM_LINES` problem lines, one of them GB18030."""
     return realistic_log_package(sub_job_id)
 

@@ -22,7 +22,8 @@ def test_action_yml_declares_the_interface() -> None:
     specs = config.input_specs()
     assert list(specs) == [
         "sub-job-id", "token", "region", "endpoint", "path", "upload-artifact",
-        "artifact-name", "retention-days", "overwrite", "fail-on-error", "timeout-seconds",
+        "artifact-name", "retention-days", "overwrite", "triage", "triage-pattern",
+        "fail-on-error", "timeout-seconds",
     ]  # fmt: skip
     assert specs["sub-job-id"].required
     assert specs["region"].default == "cn-north-4"
@@ -30,7 +31,7 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
     assert config.output_names() == (
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
-        "error-code", "error-message", "results",
+        "error-code", "error-message", "problems", "results",
     )  # fmt: skip
 
 

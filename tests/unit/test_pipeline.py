@@ -88,7 +88,7 @@ def test_a_verified_zip_gets_its_final_name(tmp_path: Path) -> None:
     saved = download(tmp_path)
     assert saved.path == tmp_path / "codearts-check-logs" / f"{ID1}.zip"
     assert saved.path.read_bytes() == ZIP
-    assert saved.listing.total == 3
+    assert saved.listing.total == 5
     assert [p.name for p in saved.path.parent.iterdir()] == [f"{ID1}.zip"]
 
 
@@ -284,7 +284,7 @@ DISK_FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 class FillingFile(io.RawIOBase):
     """Wraps the real temporary file; fails like a full disk at `where`."""
 
-    def __init__(self, real: Any, where: str, room: int = 4096) -> None:
+    def __init__(self, real: Any, where: str, room: int = 1024) -> None:
         self.real = real
         self.where = where
         self.room = room

@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{spec.description} (default: {spec.default or 'empty'})",
         )
     parser.add_argument(
+        "--no-triage",
+        dest="triage",
+        action="store_const",
+        const="false",
+        help="save the ZIPs without reading them for problem lines (the same as --triage false)",
+    )
+    parser.add_argument(
         "--token-env",
         default=TOKEN_ENV,
         metavar="NAME",

@@ -132,7 +132,7 @@ def _files_md(members: tuple[MemberTriage, ...], room: _Room) -> str:
     listed = ordered[:LISTED_FILES]
     head = (
         "\n<details><summary>Problem lines per file</summary>\n\n"
-        "| File | Problem lines | Lines read | |\n|---|---|---|---|\n"
+        "| File | Problem lines | Lines read | Note |\n|---|---|---|---|\n"
     )
     rows = [
         f"| {md(clean(m.name, NAME_CHARS))} | {m.problems} | {m.lines} | {_about(m)} |"

@@ -15,7 +15,7 @@ def test_outputs_are_single_line_and_describe_the_first() -> None:
     values = outputs.outputs_for(outcome_of(failed_result("a\nb\r\nc" * 5000), ok_result()))
     assert set(values) == {
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
-        "error-code", "error-message", "results",
+        "error-code", "error-message", "problems", "results",
     }  # fmt: skip
     assert all("\n" not in value and "\r" not in value for value in values.values())
     assert values["status"] == "failure"

@@ -23,13 +23,16 @@ def write(tmp_path: Path, data: bytes) -> Path:
 
 def test_lists_members_with_sizes(tmp_path: Path) -> None:
     listing = logzip.inspect(write(tmp_path, small_zip(ID1)))
-    assert listing.total == 3
+    assert listing.total == 5
     assert [m.name for m in listing.members] == [
         f"{ID1}/codecheck.log",
         f"{ID1}/summary.json",
         f"{ID1}/tools/secbrella.log",
+        f"{ID1}/tools/cppcheck.log",
+        f"{ID1}/tools/编译构建.log",
     ]
-    assert listing.members[0].size == 10090
+    assert listing.members[0].size == 18620
+    assert listing.members[0].compressed_size < listing.members[0].size
     assert listing.more == 0
 
 
