@@ -43,14 +43,18 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def clean(text: bytes | str | None, limit: int = MAX_TEXT) -> str:
-    """One line of plain text: secrets scrubbed, ANSI/control characters removed, capped."""
+    """One line of plain text: secrets scrubbed, ANSI/control characters removed, capped.
+
+    Secrets are scrubbed again once the invisible characters are gone: a log line can hold a
+    secret split by a colour code or a zero-width space, which removing them joins up.
+    """
     if text is None:
         return ""
     value = redact(_SURROGATES.sub("\ufffd", to_text(text)))
     value = _ANSI.sub("", value)
     value = _LINE_BREAKS.sub(" ", value)
     value = _INVISIBLE.sub("", value)
-    value = _SPACES.sub(" ", value).strip()
+    value = redact(_SPACES.sub(" ", value).strip())
     return cap(value, limit)
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+from devtools.doubles.logs import realistic_log_package
+
 from codearts_check_logs.errors import HttpStatusError
 from codearts_check_logs.outcome import failure
 from codearts_check_logs.render.text import render_text
+from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN, triage
 from tests.conftest import ID1, ID2
 from tests.samples import ok_result, outcome_of
 
@@ -16,3 +22,15 @@ def test_text_summary_for_the_cli() -> None:
     assert f"  OK    {ID1}  codearts-check-logs/{ID1}.zip  11.1 KiB" in text
     assert f"  FAIL  {ID2}  HTTP 502  HTTP_502: HTTP 502 Bad Gateway" in text
     assert "        3 files: f0.log, f1.log, f2.log" in text
+
+
+def test_triage_follows_each_triaged_sub_job(tmp_path: Path) -> None:
+    path = tmp_path / "logs.zip"
+    path.write_bytes(realistic_log_package(ID1))
+    triaged = replace(ok_result(), triage=triage(path, BUILTIN_PATTERN))
+    lines = render_text(outcome_of(triaged, ok_result(ID2))).splitlines()
+    start = lines.index("        triage: 8 problem lines in 4 of 5 files read.")
+    assert lines[start - 1] == "        3 files: f0.log, f1.log, f2.log"
+    assert lines[start + 2].startswith(f"        problem: {ID1}/codecheck.log:127: ")
+    assert sum(line.startswith("        | ") for line in lines) == 20
+    assert lines[-2].startswith(f"  OK    {ID2}"), "the untriaged sub-job has no triage lines"
