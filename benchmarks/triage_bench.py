@@ -1,9 +1,16 @@
-"""Triage speed and memory: `python -m benchmarks.triage_bench` (not a test; asserts nothing).
+"""Triage speed and memory: `python -m benchmarks.triage_bench`, run by `make bench` after the
+main bench (not a test; asserts nothing).
 
-Builds its ZIPs in a temporary folder, then times triage on each in a fresh child process, a few
-times, and reports the median time and the child's peak RSS (read by the child itself before and
-after triage, so the interpreter's own size shows apart), plus the peak of Python allocations
-during triage (tracemalloc, in one more run):
+First, the two figures that matter to a user, each beside the download of the same ZIP: the
+simulator serves the file from disk in its own process on loopback, and for each ZIP the bench
+times, a few times each, `curl` to a file (the floor), our CLI with `--triage false` (download
+only) and our CLI as it runs by default (download, then triage), each with its peak RSS from
+GNU time. The ZIPs are 64 MiB of text logs and a ZIP bomb (a member of 2 GiB of zeros).
+
+Then the detail: triage alone on each ZIP in a fresh child process, a few times, with the median
+time and the child's peak RSS (read by the child itself before and after triage, so the
+interpreter's own size shows apart), plus the peak of Python allocations during triage
+(tracemalloc, in one more run):
 
 - `logs`: 64 MiB of text logs (three deflated members, every 1000th line a problem): exactly
   the read budget, all of it read; with the built-in pattern and with a user pattern;
@@ -19,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -30,8 +37,11 @@ import time
 import tracemalloc
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.bench import TOKEN, Sample, cli_env, curl, fresh, machine, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -175,20 +185,82 @@ def decompress_seconds(path: Path, budget: int) -> float:
     return time.perf_counter() - begin
 
 
-def cases(folder: Path) -> Iterator[tuple[str, Path, str]]:
-    logs = folder / "logs.zip"
-    write_logs(logs, problem_every=1000)
-    yield "logs, built-in pattern", logs, ""
-    yield "logs, pattern `(?i)error`", logs, "(?i)error"
-    zeros = folder / "bomb-zeros.zip"
-    write_bomb(zeros, b"\x00")
-    yield "bomb zeros (2 GiB member)", zeros, ""
-    spaces = folder / "bomb-text.zip"
-    write_bomb(spaces, b" ")
-    yield "bomb text (2 GiB member)", spaces, ""
-    dense = folder / "all-problems.zip"
-    write_logs(dense, problem_every=1)
-    yield "all problems, built-in pattern", dense, ""
+def build(folder: Path) -> dict[str, Path]:
+    """The ZIPs, written once: text logs, two bombs, and logs in which every line is a problem."""
+    zips = {name: folder / f"{name}.zip" for name in ("logs", "zeros", "spaces", "dense")}
+    write_logs(zips["logs"], problem_every=1000)
+    write_bomb(zips["zeros"], b"\x00")
+    write_bomb(zips["spaces"], b" ")
+    write_logs(zips["dense"], problem_every=1)
+    return zips
+
+
+def cases(zips: dict[str, Path]) -> Iterator[tuple[str, Path, str]]:
+    yield "logs, built-in pattern", zips["logs"], ""
+    yield "logs, pattern `(?i)error`", zips["logs"], "(?i)error"
+    yield "bomb zeros (2 GiB member)", zips["zeros"], ""
+    yield "bomb text (2 GiB member)", zips["spaces"], ""
+    yield "all problems, built-in pattern", zips["dense"], ""
+
+
+# -- beside the download -------------------------------------------------------------------
+
+LISTENING = re.compile(r"listening on (\S+)")
+
+
+@contextmanager
+def serving(files: dict[str, Path]) -> Iterator[str]:
+    """The simulator in its own process, serving each file as it is; yields its base URL."""
+    argv = [sys.executable, "-m", "devtools.doubles.codearts", "--port", "0", "--token", TOKEN]
+    for sub_job, path in files.items():
+        argv += ["--zip-file", f"{sub_job}={path}"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
+        try:
+            line = process.stdout.readline() if process.stdout else ""
+            match = LISTENING.search(line)
+            if not match:
+                raise RuntimeError(f"the simulator did not start: {line!r}")
+            yield match.group(1)
+        finally:
+            process.terminate()
+
+
+def our_cli(base_url: str, sub_job: str, cwd: Path, *, triage: bool) -> Sample:
+    argv = [sys.executable, "-m", "codearts_check_logs.entry.cli", sub_job, "--endpoint", base_url]
+    argv += ["--path", "out", "--upload-artifact", "false", "--triage", str(triage).lower()]
+    return timed(argv, env=cli_env(cwd), cwd=cwd)
+
+
+@dataclass(frozen=True)
+class Download:
+    curl: list[Sample]
+    download_only: list[Sample]
+    with_triage: list[Sample]
+
+
+def downloads(zips: dict[str, Path], repeats: int, work: Path) -> dict[str, Download]:
+    """curl, our CLI without triage and our CLI with it, `repeats` times each, per ZIP."""
+    ids = {name: f"{index + 1:032x}" for index, name in enumerate(zips)}
+    found: dict[str, Download] = {}
+    with serving({ids[name]: path for name, path in zips.items()}) as base_url:
+        for name in zips:
+            sub_job = ids[name]
+            runs = Download([], [], [])
+            for round_ in range(repeats):
+                print(f"download {name}: round {round_ + 1} of {repeats}", file=sys.stderr)
+                area = fresh(work / "run")
+                runs.curl.append(curl(base_url, sub_job, area / "a.zip", area))
+                area = fresh(work / "run")
+                runs.download_only.append(our_cli(base_url, sub_job, area, triage=False))
+                area = fresh(work / "run")
+                runs.with_triage.append(our_cli(base_url, sub_job, area, triage=True))
+            found[name] = runs
+    return found
+
+
+def _cell(samples: list[Sample]) -> str:
+    seconds = statistics.median(s.seconds for s in samples)
+    return f"{seconds:.3f} s, {max(s.peak_rss for s in samples) / MIB:.0f} MiB"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,25 +272,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         child(args.child[0], args.child[1], trace=args.trace)
         return 0
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.repeats} runs each\n")
-    print(
-        "| case | ZIP | read file | decompress | triage | RSS before → peak | traced peak "
-        "| read | problems |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as folder:
-        for label, path, pattern in cases(Path(folder)):
-            figures = measure(path, pattern, args.repeats)
-            read = figures.bytes_read
+        zips = build(Path(folder))
+        shown = {"64 MiB of text logs": zips["logs"], "ZIP bomb, 2 GiB of zeros": zips["zeros"]}
+        downloaded = downloads(shown, args.repeats, Path(folder))
+        figures = {label: measure(path, "", args.repeats) for label, path in shown.items()}
+        print("## Triage (`benchmarks/triage_bench.py`)\n")
+        print(*machine(), sep="\n")
+        print(f"\n{args.repeats} runs each; median wall time, largest peak RSS.\n")
+        print(
+            "| ZIP | size | curl download | our CLI, download only | our CLI, download + triage "
+            "| triage alone | triage RSS before → peak | traced peak |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for label, path in shown.items():
+            runs, alone = downloaded[label], figures[label]
+            print(
+                f"| {label} | {path.stat().st_size / MIB:.1f} MiB | {_cell(runs.curl)} "
+                f"| {_cell(runs.download_only)} | {_cell(runs.with_triage)} "
+                f"| {alone.seconds:.3f} s "
+                f"| {alone.rss_before / MIB:.1f} → {alone.rss_peak / MIB:.1f} MiB "
+                f"| {alone.traced_peak / MIB:.2f} MiB |"
+            )
+        print(
+            "\n| case | ZIP | read file | decompress | triage | RSS before → peak | traced peak "
+            "| read | problems |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for label, path, pattern in cases(zips):
+            detail = measure(path, pattern, args.repeats)
+            read = detail.bytes_read
             print(
                 f"| {label} | {path.stat().st_size / MIB:.1f} MiB "
                 f"| {read_seconds(path):.3f} s | {decompress_seconds(path, read):.2f} s "
-                f"| {figures.seconds:.3f} s "
-                f"| {figures.rss_before / MIB:.1f} → {figures.rss_peak / MIB:.1f} MiB "
-                f"| {figures.traced_peak / MIB:.2f} MiB "
-                f"| {read / MIB:.1f} MiB | {figures.problems} |"
+                f"| {detail.seconds:.3f} s "
+                f"| {detail.rss_before / MIB:.1f} → {detail.rss_peak / MIB:.1f} MiB "
+                f"| {detail.traced_peak / MIB:.2f} MiB "
+                f"| {read / MIB:.1f} MiB | {detail.problems} |"
             )
-            for note in figures.notes:
+            for note in detail.notes:
                 print(f"|  | note: {note} | | | | | | | |")
     return 0
 

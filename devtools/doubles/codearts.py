@@ -9,14 +9,15 @@ signatures with `X-Security-Token` and `X-Project-Id`, the 15-minute date window
 and the gateway's `APIGW.*` refusals. Faults are scripted per sub-job ID (in process with
 `script`, or over HTTP at `/_simulator/script`): error statuses and bodies, HTML pages, JSON
 errors on a 200, non-ZIP 200s, truncated or reset bodies, stalls, slow trickles, redirects.
-Large ZIPs are generated while they stream, so a 512 MiB package costs no memory.
+The default package holds realistic logs with a few problem lines (`logs.realistic_log_package`),
+so triage has something to show. Large ZIPs are generated while they stream, so a 512 MiB
+package costs no memory; a ZIP file on disk can be served as it is (`set_zip_file`).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import random
 import socket
@@ -24,17 +25,18 @@ import struct
 import sys
 import threading
 import time
-import zipfile
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 from codearts_check_logs.inputs import SUB_JOB_ID
 from devtools.doubles.account import Account, GatewayError
+from devtools.doubles.logs import realistic_log_package
 
 LOG_FILE_PATH = "/v1/log-file"
 BAD_REQUEST_BODY = {
@@ -173,23 +175,12 @@ class RecordedRequest:
 
 
 def small_zip(sub_job_id: str) -> bytes:
-    """The default log package for a sub-job: a few small, deterministic log files."""
-    buffer = io.BytesIO()
-    stamp = (2026, 2, 3, 10, 0, 0)
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        files = {
-            f"{sub_job_id}/codecheck.log": "".join(
-                f"[2026-02-03 10:00:{i % 60:02d}] INFO check step {i} finished\n"
-                for i in range(200)
-            ),
-            f"{sub_job_id}/summary.json": json.dumps(
-                {"sub_job_id": sub_job_id, "defects": 3, "status": "success"}, indent=2
-            ),
-            f"{sub_job_id}/tools/secbrella.log": "rule scan complete: 3 defects\n" * 20,
-        }
-        for name, text in files.items():
-            archive.writestr(zipfile.ZipInfo(name, stamp), text)
-    return buffer.getvalue()
+    """The default log package for a sub-job (about 4 KiB, deterministic): five realistic logs
+    with `logs.PROBLEM_LINES` problem lines, one of them GB18030."""
+    return realistic_log_package(sub_job_id)
+
+
+FILE_CHUNK = 1 << 20
 
 
 class StreamedZip:
@@ -241,6 +232,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[Step]] = {}
         self._sizes: dict[str, int] = {}
+        self._files: dict[str, Path] = {}
         self.requests: list[RecordedRequest] = []
         self.served: dict[str, list[tuple[int, str]]] = {}
         self.stopping = threading.Event()
@@ -285,10 +277,18 @@ class Simulator:
         with self._lock:
             self._sizes[sub_job_id] = size
 
+    def set_zip_file(self, sub_job_id: str, path: Path) -> None:
+        """Serve the file at `path`, as it is, for `sub_job_id` (read at each request)."""
+        with self._lock:
+            self._files[sub_job_id] = path
+
     def zip_bytes(self, sub_job_id: str) -> bytes:
         """The ZIP served for `sub_job_id` (the whole thing, so only for small ones)."""
         with self._lock:
             size = self._sizes.get(sub_job_id)
+            path = self._files.get(sub_job_id)
+        if path is not None:
+            return path.read_bytes()
         if size is None:
             return small_zip(sub_job_id)
         return b"".join(StreamedZip(sub_job_id, size).chunks())
@@ -310,6 +310,9 @@ class Simulator:
     def body_for(self, sub_job_id: str) -> tuple[int, Iterator[bytes]]:
         with self._lock:
             size = self._sizes.get(sub_job_id)
+            path = self._files.get(sub_job_id)
+        if path is not None:
+            return path.stat().st_size, _file_chunks(path)
         if size is None:
             data = small_zip(sub_job_id)
             return len(data), iter([data])
@@ -323,6 +326,12 @@ class Simulator:
     def record_served(self, sub_job_id: str, size: int, digest: str) -> None:
         with self._lock:
             self.served.setdefault(sub_job_id, []).append((size, digest))
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(FILE_CHUNK):
+            yield chunk
 
 
 def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
@@ -526,11 +535,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ID=BYTES",
         help="serve a generated ZIP of about BYTES for sub-job ID (repeatable)",
     )
+    parser.add_argument(
+        "--zip-file",
+        action="append",
+        default=[],
+        metavar="ID=PATH",
+        help="serve the ZIP file at PATH for sub-job ID, as it is (repeatable)",
+    )
     args = parser.parse_args(argv)
     sim = Simulator(token=args.token, host=args.host, port=args.port)
     for item in args.zip_size:
         sub_job_id, _, size = item.partition("=")
         sim.set_zip_size(sub_job_id, int(size))
+    for item in args.zip_file:
+        sub_job_id, _, path = item.partition("=")
+        sim.set_zip_file(sub_job_id, Path(path))
     with sim:
         print(f"listening on {sim.base_url}", flush=True)
         try:

@@ -23,6 +23,7 @@ import yaml
 from .auth.transport import check_transport
 from .auth.ways import REGION_ENV, AuthInputs, choose_way
 from .errors import InvalidInput
+from .ziplog.triage import PatternError, compile_pattern
 
 SUB_JOB_ID = re.compile(r"[0-9A-Za-z]{32}")
 _ID_SEPARATORS = re.compile(r"[,\s]+")
@@ -128,6 +129,9 @@ class Settings:
     artifact_name: str
     retention_days: int | None
     overwrite: bool
+    triage: bool
+    triage_pattern: re.Pattern[str]
+    """The built-in pattern when `triage-pattern` is empty."""
     fail_on_error: bool
     timeout_seconds: float
 
@@ -214,6 +218,14 @@ def parse_artifact_name(value: str, sub_job_count: int = 1) -> str:
     return value
 
 
+def parse_triage_pattern(value: str) -> re.Pattern[str]:
+    """`triage-pattern` compiled now, so a bad one is refused before any request is sent."""
+    try:
+        return compile_pattern(value)
+    except PatternError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 def parse_directory(value: str, workspace: Path) -> Path:
     """The output folder, resolved; it must stay inside the workspace and not be a file."""
     root = workspace.resolve()
@@ -257,6 +269,8 @@ def parse_settings(
         "artifact_name": check(parse_artifact_name, raw["artifact-name"], len(sub_job_ids or ())),
         "retention_days": check(parse_retention_days, raw["retention-days"]),
         "overwrite": check(parse_bool, "overwrite", raw["overwrite"]),
+        "triage": check(parse_bool, "triage", raw["triage"]),
+        "triage_pattern": check(parse_triage_pattern, raw["triage-pattern"]),
         "fail_on_error": check(parse_bool, "fail-on-error", raw["fail-on-error"]),
         "timeout_seconds": check(parse_timeout, raw["timeout-seconds"]),
     }

@@ -9,6 +9,7 @@ from typing import Any
 from .errors import ActionError, AuthFailed
 from .render.textsafe import clean
 from .ziplog.reader import Listing
+from .ziplog.triage import Triage
 
 SUCCESS = "success"
 FAILURE = "failure"
@@ -41,7 +42,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class SubJobResult:
-    """The outcome for one sub-job. Text in it is already cleaned and capped."""
+    """The outcome for one sub-job. Service text in it is already cleaned and capped; the names in
+    `listing` and the lines in `triage` come from the ZIP raw, and each renderer cleans them."""
 
     sub_job_id: str
     status: str
@@ -56,10 +58,17 @@ class SubJobResult:
     error_message: str = ""
     request_id: str = ""
     listing: Listing | None = None
+    triage: Triage | None = None
+    """What triage found in the saved ZIP; None when triage is off or no ZIP was saved."""
 
     @property
     def ok(self) -> bool:
         return self.status == SUCCESS
+
+    @property
+    def problems(self) -> int | None:
+        """Problem lines triage found in this sub-job's ZIP; None when it was not triaged."""
+        return None if self.triage is None else self.triage.total_problems
 
     def failed_with(self, error: ActionError) -> SubJobResult:
         """This result marked failed by `error`, keeping what was already achieved."""
@@ -88,6 +97,7 @@ class SubJobResult:
             "http_status": self.http_status,
             "error_code": self.error_code,
             "error_message": self.error_message,
+            "problems": self.problems,
         }
 
 
@@ -136,3 +146,10 @@ class Outcome:
     @property
     def failed_count(self) -> int:
         return sum(not r.ok for r in self.results)
+
+    @property
+    def problems(self) -> int | None:
+        """Problem lines in every triaged ZIP together; None when no ZIP was triaged (triage off,
+        or no sub-job saved one)."""
+        counts = [r.problems for r in self.results if r.problems is not None]
+        return sum(counts) if counts else None

@@ -1,8 +1,11 @@
-"""One sub-job, top to bottom: download to a temporary file → verify → rename → upload → result.
+"""One sub-job, top to bottom: download to a temporary file → verify → rename → triage → upload →
+result.
 
 The order is decided here and nowhere else. The artifact service hears of a sub-job only once its
 ZIP is complete, verified and saved: `CreateArtifact` reserves the name for the rest of the run,
-so a sub-job whose download fails must leave no trace there.
+so a sub-job whose download fails must leave no trace there. Triage reads the saved ZIP before
+the upload, so the summary can show what the logs say even when the upload then fails; what it
+finds is information, never a failure of the sub-job.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .inputs import Settings
 from .outcome import SUCCESS, SubJobResult, failure
 from .render.textsafe import clean, for_log
 from .ziplog import reader
+from .ziplog import triage as ziptriage
 
 Log = Callable[[str], None]
 
@@ -69,6 +73,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     ctx.log(
         f"{sub_job_id}: saved {_quoted(result.file)} ({result.size} bytes, sha256 {result.sha256})"
     )
+    result = triage(ctx, result, saved)
     if ctx.artifacts is None:
         return result
     return upload(ctx, ctx.artifacts, result, saved)
@@ -118,6 +123,42 @@ def verify(path: Path, fetched: Fetched) -> reader.Listing:
             request_id=fetched.request_id,
             retryable=exc.truncated and not fetched.length_confirmed,
         ) from None
+
+
+def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
+    """The saved ZIP's problem lines, when triage is on. Never fails the sub-job: triage itself
+    turns whatever the ZIP holds into notes, and a defect in it becomes a note too."""
+    if not ctx.settings.triage:
+        return result
+    try:
+        found = ziptriage.triage(saved.path, ctx.settings.triage_pattern)
+    except Exception as exc:  # a defect must not cost the sub-job its ZIP or its artifact
+        found = triage_defect(exc)
+    ctx.log(f"{result.sub_job_id}: triage: {_triage_line(found)}")
+    return replace(result, triage=found)
+
+
+def triage_defect(exc: Exception) -> ziptriage.Triage:
+    """The record of a triage that stopped on a defect: nothing found, and a note that says so."""
+    note = (
+        f"triage stopped on an unexpected {type(exc).__name__} (a defect of the action); "
+        "the ZIP is saved as downloaded"
+    )
+    return ziptriage.Triage((), (), 0, None, (), (note,), 0, truncated=True)
+
+
+def _triage_line(found: ziptriage.Triage) -> str:
+    """How many problem lines, and where the first is: numbers and a cleaned member name."""
+    count = found.total_problems
+    text = f"{count} problem line{'' if count == 1 else 's'}"
+    if found.problems:
+        first = found.problems[0]
+        text += f", the first in {_quoted(first.member)} at line {first.line}"
+    if found.truncated:
+        text += " (at least: triage stopped early)"
+    if found.notes:
+        text += f"; {len(found.notes)} note{'' if len(found.notes) == 1 else 's'}"
+    return text
 
 
 def upload(

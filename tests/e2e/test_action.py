@@ -60,7 +60,7 @@ def test_two_sub_jobs_and_duplicates(sim: Simulator, run_action: ActionRunner) -
     assert all(r["status"] == "success" for r in results)
     assert set(results[0]) == {
         "sub_job_id", "status", "file", "size", "sha256", "artifact_id",
-        "artifact_url", "http_status", "error_code", "error_message",
+        "artifact_url", "http_status", "error_code", "error_message", "problems",
     }  # fmt: skip
     assert run.outputs["file"] == results[0]["file"]
     assert len(sim.requests_for()) == 2

@@ -9,6 +9,7 @@ import pytest
 from codearts_check_logs import inputs as config
 from codearts_check_logs.auth.ways import TokenAuth
 from codearts_check_logs.errors import InvalidInput
+from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN
 from tests.conftest import ID1, ID2, TOKEN
 
 
@@ -26,7 +27,7 @@ def test_action_yml_declares_the_interface() -> None:
         "access-key-id", "secret-access-key", "security-token", "project-id", "iam-user",
         "iam-password", "iam-domain", "oidc-agency-urn", "oidc-provider-urn", "oidc-idp-id",
         "oidc-audience", "path", "upload-artifact", "artifact-name", "retention-days",
-        "overwrite", "fail-on-error", "timeout-seconds",
+        "overwrite", "triage", "triage-pattern", "fail-on-error", "timeout-seconds",
     ]  # fmt: skip
     assert specs["sub-job-id"].required
     assert specs["region"].default == ""
@@ -34,7 +35,7 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
     assert config.output_names() == (
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
-        "error-code", "error-message", "results",
+        "error-code", "error-message", "problems", "results",
     )  # fmt: skip
 
 
@@ -243,3 +244,48 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     assert "no credentials" in message
     assert "retention-days" in message
     assert "region must look like" in message
+
+
+def test_triage_is_on_by_default_with_the_builtin_pattern(tmp_path: Path) -> None:
+    settings = config.parse_settings(raw(), tmp_path)
+    assert settings.triage is True
+    assert settings.triage_pattern is BUILTIN_PATTERN
+
+
+@pytest.mark.parametrize(("word", "on"), [("false", False), ("FALSE", False), ("True", True)])
+def test_triage_is_a_boolean(tmp_path: Path, word: str, on: bool) -> None:
+    assert config.parse_settings(raw(triage=word), tmp_path).triage is on
+
+
+def test_triage_refuses_other_words(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="triage must be true or false"):
+        config.parse_settings(raw(triage="no"), tmp_path)
+
+
+def test_triage_pattern_is_compiled_at_input_time(tmp_path: Path) -> None:
+    settings = config.parse_settings(raw(triage_pattern=r"(?i)\bwarn(ing)?\b"), tmp_path)
+    assert settings.triage_pattern.search("a WARNING here")
+    assert not settings.triage_pattern.search("forewarned")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "says"),
+    [
+        ("(", "not a valid regular expression"),
+        ("[a-", "not a valid regular expression"),
+        ("a{2,1}", "not a valid regular expression"),
+        ("a*", "matches an empty line"),
+        ("error|", "matches an empty line"),
+        (".*", "matches an empty line"),
+    ],
+)
+def test_bad_triage_patterns_are_invalid_input(tmp_path: Path, pattern: str, says: str) -> None:
+    with pytest.raises(InvalidInput, match=says) as caught:
+        config.parse_settings(raw(triage_pattern=pattern), tmp_path)
+    assert caught.value.code == "INVALID_INPUT"
+    assert caught.value.message.startswith("triage-pattern ")
+
+
+def test_a_bad_pattern_is_refused_even_with_triage_off(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="triage-pattern"):
+        config.parse_settings(raw(triage="false", triage_pattern="("), tmp_path)

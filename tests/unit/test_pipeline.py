@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import traceback
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 import requests
 import responses
 from devtools.doubles.codearts import Simulator, Step, small_zip
+from devtools.doubles.logs import PROBLEM_LINES
 from responses.registries import OrderedRegistry
 
 from codearts_check_logs import inputs, pipeline
@@ -30,6 +32,7 @@ from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
 from codearts_check_logs.errors import ActionError, ArtifactUploadFailed
 from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.ziplog import triage as triage_module
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -88,7 +91,7 @@ def test_a_verified_zip_gets_its_final_name(tmp_path: Path) -> None:
     saved = download(tmp_path)
     assert saved.path == tmp_path / "codearts-check-logs" / f"{ID1}.zip"
     assert saved.path.read_bytes() == ZIP
-    assert saved.listing.total == 3
+    assert saved.listing.total == 5
     assert [p.name for p in saved.path.parent.iterdir()] == [f"{ID1}.zip"]
 
 
@@ -284,7 +287,7 @@ DISK_FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 class FillingFile(io.RawIOBase):
     """Wraps the real temporary file; fails like a full disk at `where`."""
 
-    def __init__(self, real: Any, where: str, room: int = 4096) -> None:
+    def __init__(self, real: Any, where: str, room: int = 1024) -> None:
         self.real = real
         self.where = where
         self.room = room
@@ -411,3 +414,102 @@ def test_the_token_is_in_no_exception_and_no_debug_log(
     assert quote(TOKEN, safe="") not in texts
     assert TOKEN not in caplog.text
     assert quote(TOKEN, safe="") not in caplog.text
+
+
+# -- triage: after the rename, before the upload; never a failure --------------------------------
+
+
+@responses.activate
+def test_triage_reads_the_saved_zip_before_the_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    responses.get(URL, body=ZIP)
+    service = RecordingService()
+    seen: list[tuple[Path, int]] = []
+    real = triage_module.triage
+
+    def spy(path: Path, pattern: Any, **options: Any) -> Any:
+        seen.append((path, len(service.calls)))
+        return real(path, pattern, **options)
+
+    monkeypatch.setattr(triage_module, "triage", spy)
+    lines: list[str] = []
+    result = pipeline.process(context(tmp_path, artifacts=service, log=lines.append), ID1)
+
+    assert seen == [(tmp_path / "codearts-check-logs" / f"{ID1}.zip", 0)], "final name, no upload"
+    assert len(service.calls) == 1
+    assert result.ok
+    assert result.problems == PROBLEM_LINES
+    assert result.triage is not None
+    assert result.triage.main_log == f"{ID1}/codecheck.log"
+    steps = [line.split(": ", 1)[1].split(" ", 1)[0] for line in lines]
+    assert steps == ["downloading", "saved", "triage:", "uploaded"]
+    assert lines[2] == (
+        f"{ID1}: triage: 8 problem lines, the first in {ID1}/codecheck.log at line 127"
+    )
+
+
+@responses.activate
+def test_triage_off_reads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    responses.get(URL, body=ZIP)
+    monkeypatch.setattr(triage_module, "triage", None)  # would fail if called
+    lines: list[str] = []
+    result = pipeline.process(context(tmp_path, log=lines.append, inputs={"triage": "false"}), ID1)
+    assert result.ok
+    assert (result.triage, result.problems) == (None, None)
+    assert not any("triage" in line for line in lines)
+
+
+@responses.activate
+def test_a_custom_pattern(tmp_path: Path) -> None:
+    responses.get(URL, body=ZIP)
+    ctx = context(tmp_path, inputs={"triage_pattern": r"licence|退出码"})
+    result = pipeline.process(ctx, ID1)
+    assert result.problems == 2
+
+
+@responses.activate
+def test_a_defect_in_triage_is_a_note_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    responses.get(URL, body=ZIP)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(triage_module, "triage", broken)
+    service = RecordingService()
+    lines: list[str] = []
+    result = pipeline.process(context(tmp_path, artifacts=service, log=lines.append), ID1)
+
+    assert result.ok, result
+    assert len(service.calls) == 1, "the upload still happens"
+    assert result.problems == 0
+    assert result.triage is not None
+    assert result.triage.truncated
+    [note] = result.triage.notes
+    assert note.startswith("triage stopped on an unexpected KeyError (a defect of the action)")
+    assert "a bug" not in note
+    assert f"{ID1}: triage: 0 problem lines (at least: triage stopped early); 1 note" in lines
+
+
+@responses.activate
+def test_an_upload_failure_keeps_the_triage(tmp_path: Path) -> None:
+    responses.get(URL, body=ZIP)
+    service = RecordingService(fail=ArtifactUploadFailed("blob storage said no"))
+    result = pipeline.process(context(tmp_path, artifacts=service), ID1)
+    assert result.error_code == "ARTIFACT_UPLOAD_FAILED"
+    assert result.problems == PROBLEM_LINES
+
+
+@responses.activate
+def test_hostile_names_in_the_triage_log_line(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("::error::x\n##[warning]y.log", "ERROR one\n")
+    responses.get(URL, body=buffer.getvalue())
+    lines: list[str] = []
+    pipeline.process(context(tmp_path, log=lines.append), ID1)
+    [line] = [line for line in lines if "triage:" in line]
+    assert "\n" not in line
+    assert "##[" not in line

@@ -23,6 +23,7 @@ from ..errors import InternalError, InvalidInput
 from ..http import CancelToken
 from ..outcome import Outcome
 from ..render.text import render_text
+from ..render.triage import triage_json
 from .library_logs import route_library_logs
 
 TOKEN_ENV = "CODEARTS_CHECK_TOKEN"
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="VALUE",
             help=f"{spec.description} (default: {spec.default or 'empty'})",
         )
+    parser.add_argument(
+        "--no-triage",
+        dest="triage",
+        action="store_const",
+        const="false",
+        help="save the ZIPs without reading them for problem lines (the same as --triage false)",
+    )
     parser.add_argument(
         "--token-env",
         default=TOKEN_ENV,
@@ -89,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Outside Actions there is nowhere to upload to; that is expected here, not a warning.
     outcome = replace(outcome, warnings=tuple(w for w in outcome.warnings if w != NO_RUNTIME_TOKEN))
     if args.json:
-        print(secrets.redact(json.dumps([r.as_json() for r in outcome.results], indent=2)))
+        entries = [{**r.as_json(), "triage": triage_json(r.triage)} for r in outcome.results]
+        print(secrets.redact(json.dumps(entries, indent=2)))
     else:
         print(secrets.redact(render_text(outcome)), end="")
     return EXIT_OK if outcome.ok else EXIT_FAILED

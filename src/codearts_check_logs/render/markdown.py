@@ -12,6 +12,7 @@ from ..outcome import Failure, Outcome, SubJobResult
 from ..ziplog.reader import Listing
 from .hints import hint_for
 from .textsafe import clean, md
+from .triage import share, triage_md
 
 TITLE = "CodeArts Check logs"
 MAX_SUMMARY_BYTES = 256 * 1024
@@ -55,8 +56,9 @@ def render_markdown(outcome: Outcome) -> str:
     parts.append(_overview_md(outcome.results))
     used = sum(len(p.encode()) for p in parts)
     hidden = 0
+    triage_bytes = share(MAX_SUMMARY_BYTES, len(outcome.results))
     for result in outcome.results:
-        section = _section_md(result)
+        section = _section_md(result, triage_bytes)
         if hidden or used + len(section.encode()) > MAX_SUMMARY_BYTES:
             hidden += 1
             continue
@@ -97,7 +99,7 @@ def _overview_md(results: tuple[SubJobResult, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _section_md(r: SubJobResult) -> str:
+def _section_md(r: SubJobResult, triage_bytes: int) -> str:
     mark = "✅" if r.ok else "❌"
     rows: list[tuple[str, str]] = []
     if r.file:
@@ -114,6 +116,8 @@ def _section_md(r: SubJobResult) -> str:
     hint = "" if r.ok else hint_for(r.error_code, r.http_status)
     if hint:
         text += f"\n> **Hint:** {hint}\n"
+    if r.triage is not None:
+        text += triage_md(r.triage, triage_bytes)
     if r.listing is not None:
         text += _listing_md(r.sub_job_id, r.listing)
     return text

@@ -1,8 +1,9 @@
 """Step outputs and annotations: what the outcome says, as values and one-line messages. Pure.
 
 Scalar outputs describe the first sub-job; `error-code` / `error-message` the first that failed
-(or the run-level failure); `results` holds every sub-job. Annotations are capped per level at
-the runner's display limit, the last one counting what did not fit.
+(or the run-level failure); `problems` totals every triaged ZIP; `results` holds every sub-job.
+Annotations are capped per level at the runner's display limit, the last one counting what did
+not fit; triage notices come after every error and warning.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 
 from ..outcome import Outcome
 from .textsafe import clean
+from .triage import notice
 
 MAX_PER_LEVEL = 10
 """The runner shows 10 error, 10 warning and 10 notice annotations per step."""
@@ -38,12 +40,14 @@ def outputs_for(outcome: Outcome) -> dict[str, str]:
         "artifact-url": first.artifact_url if first else "",
         "error-code": code,
         "error-message": message,
+        "problems": "" if outcome.problems is None else str(outcome.problems),
         "results": json.dumps([r.as_json() for r in outcome.results], ensure_ascii=True),
     }
 
 
 def annotations_for(outcome: Outcome, *, fail_on_error: bool) -> list[Annotation]:
-    """One annotation per warning and per failure (a warning with `fail-on-error: false`)."""
+    """One annotation per warning and per failure (a warning with `fail-on-error: false`), then
+    one notice per sub-job whose logs hold problem lines."""
     level = "error" if fail_on_error else "warning"
     found: list[Annotation] = [("warning", clean(warning)) for warning in outcome.warnings]
     found += [("error", clean(problem)) for problem in outcome.channel_errors]
@@ -57,6 +61,10 @@ def annotations_for(outcome: Outcome, *, fail_on_error: bool) -> list[Annotation
             found.append(
                 (level, f"sub-job {r.sub_job_id}{status}: {r.error_code}: {r.error_message}")
             )
+    for r in outcome.results:
+        message = None if r.triage is None else notice(r.sub_job_id, r.triage)
+        if message is not None:
+            found.append(("notice", message))
     return cap_per_level(found)
 
 

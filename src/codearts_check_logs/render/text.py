@@ -6,6 +6,7 @@ from ..outcome import Outcome
 from .hints import hint_for
 from .markdown import MAX_NAME, format_size, headline
 from .textsafe import clean, for_log
+from .triage import triage_text
 
 LISTED_NAMES = 5
 
@@ -49,4 +50,6 @@ def render_text(outcome: Outcome) -> str:
             hint = hint_for(r.error_code, r.http_status)
             if hint:
                 lines.append(f"        hint: {hint}")
+        if r.triage is not None:
+            lines += triage_text(r.triage)
     return "\n".join(lines) + "\n"

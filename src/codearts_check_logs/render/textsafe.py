@@ -2,6 +2,7 @@
 
 Pure functions. Every service string passes `clean` first: secrets scrubbed, escapes and control
 characters gone, one line, capped. Then `md` for the job summary, or `for_log` for stdout/stderr.
+A log line shown as preformatted text passes `clean_layout` instead, which keeps its indentation.
 """
 
 from __future__ import annotations
@@ -42,14 +43,32 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def clean(text: bytes | str | None, limit: int = MAX_TEXT) -> str:
-    """One line of plain text: secrets scrubbed, ANSI/control characters removed, capped."""
+    """One line of plain text: secrets scrubbed, ANSI/control characters removed, capped.
+
+    Secrets are scrubbed again once the invisible characters are gone: a log line can hold a
+    secret split by a colour code or a zero-width space, which removing them joins up.
+    """
     if text is None:
         return ""
     value = redact(_SURROGATES.sub("\ufffd", to_text(text)))
     value = _ANSI.sub("", value)
     value = _LINE_BREAKS.sub(" ", value)
     value = _INVISIBLE.sub("", value)
-    value = _SPACES.sub(" ", value).strip()
+    value = redact(_SPACES.sub(" ", value).strip())
+    return cap(value, limit)
+
+
+def clean_layout(text: str, limit: int = MAX_TEXT) -> str:
+    """One log line for preformatted display: as `clean`, but tabs become spaces and runs of
+    spaces (indentation, aligned columns) are kept; only trailing spaces go.
+
+    Secrets are scrubbed before and after the invisible characters are removed, so a secret
+    that a colour code or a zero-width space split in two is still found.
+    """
+    value = redact(_SURROGATES.sub("\ufffd", text))
+    value = _ANSI.sub("", value).expandtabs(4)
+    value = _LINE_BREAKS.sub(" ", value)
+    value = redact(_INVISIBLE.sub("", value)).rstrip()
     return cap(value, limit)
 
 

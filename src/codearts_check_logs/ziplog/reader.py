@@ -3,6 +3,8 @@
 `zipfile` reads the whole central directory into memory; a hostile archive can claim millions
 of entries. This reader finds the end record, checks the directory lies inside the file, and
 reads at most `limit` entries, so a ZIP bomb costs a few kilobytes to list. Nothing is extracted.
+Names are decoded as triage decodes them (`names.decode_name`: without the UTF-8 flag, UTF-8,
+then GB18030, then CP437), so the listing and the triage of one archive agree on every name.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+
+from .names import UTF8_FLAG, decode_name
 
 LOCAL_HEADER = b"PK\x03\x04"
 EMPTY_ARCHIVE = b"PK\x05\x06"
@@ -135,7 +139,7 @@ def _read_members(handle: io.BufferedReader, count: int, cd_end: int) -> tuple[M
         if handle.tell() > cd_end or len(name) != name_len:
             raise BadZip("a central directory entry runs past the directory")
         usize, csize = _zip64_sizes(extra, usize, csize)
-        text = name.decode("utf-8", "replace") if flags & 0x800 else name.decode("cp437")
+        text = decode_name(name, bool(flags & UTF8_FLAG))
         members.append(Member(name=text, size=usize, compressed_size=csize))
     return tuple(members)
 

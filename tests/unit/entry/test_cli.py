@@ -140,4 +140,42 @@ def test_no_credentials_at_all_exit_2(sim: Simulator, tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: no credentials")
     assert "HUAWEICLOUD_SDK_AK" in proc.stderr
+
+
+def test_text_output_shows_the_triage(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert "        triage: 8 problem lines in 4 of 5 files read.\n" in proc.stdout
+    assert f"        problem: {ID1}/codecheck.log:127: " in proc.stdout
+    assert f"        last 20 lines of {ID1}/codecheck.log:\n" in proc.stdout
+    assert f"{ID1}: triage: 8 problem lines" in proc.stderr
+
+
+def test_json_output_has_the_problems_and_the_triage(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--json"], tmp_path)
+
+    [entry] = json.loads(proc.stdout)
+    assert entry["problems"] == 8
+    triage = entry["triage"]
+    assert set(triage) == {"main_log", "truncated", "members", "problems", "tail", "notes"}
+    assert [m["problems"] for m in triage["members"]] == [4, 0, 1, 1, 2]
+    assert triage["problems"][0]["line"] == 127
+    assert len(triage["tail"]) == 20
+
+
+@pytest.mark.parametrize("off", [["--no-triage"], ["--triage", "false"]])
+def test_triage_can_be_turned_off(sim: Simulator, tmp_path: Path, off: list[str]) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--json", *off], tmp_path)
+
+    [entry] = json.loads(proc.stdout)
+    assert (entry["problems"], entry["triage"]) == (None, None)
+    assert "triage" not in proc.stderr
+
+
+def test_a_bad_triage_pattern_is_bad_input(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--triage-pattern", "(unclosed"], tmp_path)
+
+    assert proc.returncode == 2
+    assert "triage-pattern is not a valid regular expression" in proc.stderr
     assert sim.requests == []

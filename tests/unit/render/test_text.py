@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+from devtools.doubles.logs import realistic_log_package
+
 from codearts_check_logs.errors import AuthFailed, HttpStatusError
 from codearts_check_logs.outcome import Outcome, failure
 from codearts_check_logs.render.text import render_text
+from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN, triage
 from tests.conftest import ID1, ID2
 from tests.samples import ok_result, outcome_of
 
@@ -33,3 +39,15 @@ def test_a_refused_exchange_names_where_and_why() -> None:
         "  at: STS / AssumeAgencyWithOIDC",
     ]
     assert lines[3].startswith("  hint: STS refused the GitHub ID token")
+
+
+def test_triage_follows_each_triaged_sub_job(tmp_path: Path) -> None:
+    path = tmp_path / "logs.zip"
+    path.write_bytes(realistic_log_package(ID1))
+    triaged = replace(ok_result(), triage=triage(path, BUILTIN_PATTERN))
+    lines = render_text(outcome_of(triaged, ok_result(ID2))).splitlines()
+    start = lines.index("        triage: 8 problem lines in 4 of 5 files read.")
+    assert lines[start - 1] == "        3 files: f0.log, f1.log, f2.log"
+    assert lines[start + 2].startswith(f"        problem: {ID1}/codecheck.log:127: ")
+    assert sum(line.startswith("        | ") for line in lines) == 20
+    assert lines[-2].startswith(f"  OK    {ID2}"), "the untriaged sub-job has no triage lines"

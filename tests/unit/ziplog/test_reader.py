@@ -6,12 +6,14 @@ import io
 import struct
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 from devtools.doubles.codearts import StreamedZip, small_zip
 
 from codearts_check_logs.ziplog import reader as logzip
+from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN, triage
 from tests.conftest import ID1
 
 
@@ -23,13 +25,16 @@ def write(tmp_path: Path, data: bytes) -> Path:
 
 def test_lists_members_with_sizes(tmp_path: Path) -> None:
     listing = logzip.inspect(write(tmp_path, small_zip(ID1)))
-    assert listing.total == 3
+    assert listing.total == 5
     assert [m.name for m in listing.members] == [
         f"{ID1}/codecheck.log",
         f"{ID1}/summary.json",
         f"{ID1}/tools/secbrella.log",
+        f"{ID1}/tools/cppcheck.log",
+        f"{ID1}/tools/编译构建.log",
     ]
-    assert listing.members[0].size == 10090
+    assert listing.members[0].size == 18620
+    assert listing.members[0].compressed_size < listing.members[0].size
     assert listing.more == 0
 
 
@@ -144,3 +149,50 @@ def test_zip64_record_offset_beyond_any_file(tmp_path: Path) -> None:
     path.write_bytes(body + locator + end)
     with pytest.raises(logzip.BadZip, match="damaged"):
         logzip.inspect(path)
+
+
+# Raw names without the UTF-8 flag, as Windows tools in China (GBK), Linux tools (UTF-8 without the
+# flag) and old DOS tools (CP437) write them.
+UNFLAGGED_NAMES = {
+    "编译构建.log".encode("gbk"): "编译构建.log",  # GBK is a subset of GB18030
+    "日志/检查€.log".encode("gb18030"): "日志/检查€.log",  # € is four bytes in GB18030
+    "журнал.log".encode(): "журнал.log",  # UTF-8 without the flag
+    "Ülog.txt".encode("cp437") + b"\xff\x80": "Ülog.txt\xa0Ç",  # neither UTF-8 nor GB18030
+}
+
+
+def raw_names_zip(names: list[bytes], flags: int = 0) -> bytes:
+    """A ZIP whose members have exactly these raw names (no UTF-8 flag unless `flags` says)."""
+    body = bytearray()
+    central = bytearray()
+    data = b"ERROR here\n"
+    crc = zlib.crc32(data)
+    for name in names:
+        offset = len(body)
+        body += struct.pack(
+            "<4s5H3L2H", b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, len(data), len(data),
+            len(name), 0,
+        ) + name + data  # fmt: skip
+        central += struct.pack(
+            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, crc, len(data), len(data),
+            len(name), 0, 0, 0, 0, 0, offset,
+        ) + name  # fmt: skip
+    end = struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, len(names), len(names), len(central), len(body), 0
+    )
+    return bytes(body + central + end)
+
+
+def test_names_without_the_utf8_flag_are_decoded_like_triage_does(tmp_path: Path) -> None:
+    path = write(tmp_path, raw_names_zip(list(UNFLAGGED_NAMES)))
+    names = [m.name for m in logzip.inspect(path).members]
+    assert names == list(UNFLAGGED_NAMES.values())
+    found = triage(path, BUILTIN_PATTERN)
+    assert [m.name for m in found.members] == names, "the listing and triage agree"
+    assert [p.member for p in found.problems] == names
+
+
+def test_a_flagged_name_with_bad_utf8_is_replaced_not_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, raw_names_zip([b"o\xffk.log"], flags=0x800))
+    [member] = logzip.inspect(path).members
+    assert member.name == "o\ufffdk.log"

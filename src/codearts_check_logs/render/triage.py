@@ -1,0 +1,245 @@
+"""What triage found, for each place it is shown: the job summary, the CLI's text and JSON, and
+one notice annotation. Pure functions of a `Triage`.
+
+Every line comes from the ZIP and is untrusted. In the summary, log lines sit in an HTML `<pre>`
+block inside `<details>`, one `clean_layout` line each, every character with a meaning in HTML or
+Markdown written as an entity (`md`). That is inert on three counts:
+
+- Markdown: a line starting with `<pre>` opens an HTML block that only a line containing `</pre>`
+  closes; its content is never parsed as Markdown (no fences, tables, emphasis or links), and
+  blank lines do not end it. No log line can hold `</pre>`, or any tag: `<` is always `&#60;`.
+- HTML: with `<`, `>`, `&` and quotes as entities, the text cannot open or close an element, so
+  `</pre>` or `</details>` in a log shows as text and the blocks around it stay whole.
+- GitHub's filters (mentions, issue references, emoji) skip the text of `pre` elements; `@`,
+  `#` and `:` are entities besides.
+
+`clean_layout` has already turned each line into one line without control characters or escape
+sequences and scrubbed the secrets, before the entities hide what a secret looks like.
+
+Triage of one ZIP is bounded (`Limits`), but a line of 500 characters of `|` is 3 KB once
+escaped: each sub-job's part gets a byte allowance (`share`), and the lines that do not fit are
+counted instead of shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..ziplog.triage import MemberTriage, Problem, Triage
+from .textsafe import clean, clean_layout, for_log, md
+
+SECTION_BYTES = 32 * 1024
+"""The most one sub-job's triage may take in the summary."""
+LINE_CHARS = 1000
+"""A log line as shown: triage already cuts them at 500 characters (and says so)."""
+NAME_CHARS = 200
+NOTE_CHARS = 600
+LISTED_FILES = 20
+_ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "gb18030": "GB18030"}
+_SKIPPED = {
+    "binary": "binary, not read",
+    "encrypted": "encrypted, not read",
+    "unsupported compression": "compression triage does not read",
+    "ZIP bomb": "ZIP bomb, not read",
+    "damaged": "damaged, read in part",
+    "read budget": "read budget spent",
+}
+
+
+def share(summary_bytes: int, sections: int) -> int:
+    """Bytes for each sub-job's triage: at most `SECTION_BYTES`, and all of them together at most
+    half the summary, so triage never crowds out the results and errors of other sub-jobs."""
+    return min(SECTION_BYTES, summary_bytes // (2 * max(1, sections)))
+
+
+# -- the job summary ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Room:
+    """What is left of a byte allowance, and how many lines it could not hold."""
+
+    left: int
+    omitted: int = 0
+
+    def take(self, text: str) -> bool:
+        size = len(text.encode())
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+    def fit(self, lines: list[str]) -> list[str]:
+        """The first of `lines` (each with its newline) that fit; the rest are counted."""
+        shown: list[str] = []
+        for line in lines:
+            if not self.take(line + "\n"):
+                break
+            shown.append(line)
+        self.omitted += len(lines) - len(shown)
+        return shown
+
+
+def triage_md(found: Triage, budget: int = SECTION_BYTES) -> str:
+    """The triage part of one sub-job's section: a sentence, the notes, then folding blocks with
+    the first problem lines (open), the end of the main log, and the counts per file."""
+    room = _Room(budget)
+    parts = [f"\n**Triage:** {md(summary_sentence(found))}\n"]
+    notes = room.fit([f"- ⚠️ {md(clean(note, NOTE_CHARS))}" for note in found.notes])
+    if notes:
+        parts.append("\n" + "\n".join(notes) + "\n")
+    if found.problems:
+        shown, total = len(found.problems), found.total_problems
+        title = f"First {shown} of {total} problem lines" if total > shown else "Problem lines"
+        parts.append(_pre(title, [_problem_line(p) for p in found.problems], room, is_open=True))
+    if found.tail and found.main_log is not None:
+        title = f"Last {len(found.tail)} lines of {md(clean(found.main_log, NAME_CHARS))}"
+        parts.append(_pre(title, [md(clean_layout(line, LINE_CHARS)) for line in found.tail], room))
+    if found.total_problems or any(m.skipped for m in found.members):
+        parts.append(_files_md(found.members, room))
+    if room.omitted:
+        parts.append(
+            f"\n_{room.omitted} lines of triage are not shown here to keep the summary within "
+            "GitHub's size limit; the ZIP holds them all._\n"
+        )
+    return "".join(parts)
+
+
+def _problem_line(problem: Problem) -> str:
+    """`member:line: text`, as grep and compilers write it."""
+    name = clean(problem.member, NAME_CHARS)
+    return md(f"{name}:{problem.line}: {clean_layout(problem.text, LINE_CHARS)}")
+
+
+def _pre(title: str, lines: list[str], room: _Room, *, is_open: bool = False) -> str:
+    """A folding block of preformatted lines (already escaped), as many as the room holds."""
+    head = f"\n<details{' open' if is_open else ''}><summary>{title}</summary>\n\n<pre>\n"
+    foot = "</pre>\n\n</details>\n"
+    if not room.take(head + foot):
+        room.omitted += len(lines)
+        return ""
+    shown = room.fit(lines)
+    if not shown:
+        room.left += len((head + foot).encode())
+        return ""
+    return head + "".join(line + "\n" for line in shown) + foot
+
+
+def _files_md(members: tuple[MemberTriage, ...], room: _Room) -> str:
+    """A table of the files with problem lines first, then the others, at most `LISTED_FILES`."""
+    ordered = sorted(members, key=lambda m: m.problems == 0)
+    listed = ordered[:LISTED_FILES]
+    head = (
+        "\n<details><summary>Problem lines per file</summary>\n\n"
+        "| File | Problem lines | Lines read | Note |\n|---|---|---|---|\n"
+    )
+    rows = [
+        f"| {md(clean(m.name, NAME_CHARS))} | {m.problems} | {m.lines} | {_about(m)} |"
+        for m in listed
+    ]
+    rest = ordered[LISTED_FILES:]
+    if rest:
+        rows.append(f"| _and {len(rest)} more_ | {sum(m.problems for m in rest)} | | |")
+    foot = "\n</details>\n"
+    if not room.take(head + foot):
+        room.omitted += len(rows)
+        return ""
+    shown = room.fit(rows)
+    if not shown:
+        room.left += len((head + foot).encode())
+        return ""
+    return head + "".join(row + "\n" for row in shown) + foot
+
+
+def _about(member: MemberTriage) -> str:
+    if member.skipped is not None:
+        return _SKIPPED.get(member.skipped, "not read")
+    return _ENCODINGS.get(member.encoding, "")
+
+
+def summary_sentence(found: Triage) -> str:
+    """One sentence: how many problem lines in how many files (plain text, our own words)."""
+    read = sum(1 for m in found.members if m.lines or m.skipped is None)
+    files = f"{read} file{'' if read == 1 else 's'} read"
+    with_problems = sum(1 for m in found.members if m.problems)
+    count = found.total_problems
+    if not read:
+        text = "no text file read."
+    elif not count:
+        text = f"no problem lines in {files}."
+    else:
+        lines = f"{count} problem line{'' if count == 1 else 's'}"
+        text = f"{lines} in {with_problems} of {files}."
+    if found.truncated:
+        text += " Triage stopped early, so the counts are lower bounds."
+    return text
+
+
+# -- the CLI, the notice annotation ---------------------------------------------------------------
+
+
+def triage_text(found: Triage, indent: str = "        ") -> list[str]:
+    """The same triage as plain lines for a terminal. Every line starts with a fixed word, so no
+    log text can begin a line (where a runner would read `::command::` after leading spaces)."""
+    lines = [f"{indent}triage: {summary_sentence(found)}"]
+    counts = [m for m in found.members if m.problems]
+    if counts:
+        listed = ", ".join(
+            f"{for_log(clean(m.name, NAME_CHARS))} {m.problems}" for m in counts[:LISTED_FILES]
+        )
+        more = f" and {len(counts) - LISTED_FILES} more files" if len(counts) > LISTED_FILES else ""
+        lines.append(f"{indent}problems per file: {listed}{more}")
+    for problem in found.problems:
+        name = clean(problem.member, NAME_CHARS)
+        text = clean_layout(problem.text, LINE_CHARS)
+        lines.append(f"{indent}problem: {for_log(f'{name}:{problem.line}: {text}')}")
+    if found.tail and found.main_log is not None:
+        lines.append(
+            f"{indent}last {len(found.tail)} lines of {for_log(clean(found.main_log, NAME_CHARS))}:"
+        )
+        lines += [f"{indent}| {for_log(clean_layout(line, LINE_CHARS))}" for line in found.tail]
+    lines += [f"{indent}note: {for_log(clean(note, NOTE_CHARS))}" for note in found.notes]
+    return lines
+
+
+def notice(sub_job_id: str, found: Triage) -> str | None:
+    """The annotation for a sub-job with problem lines: the count and the first line, cleaned."""
+    if not found.total_problems:
+        return None
+    count = found.total_problems
+    text = f"sub-job {sub_job_id}: {count} problem line{'' if count == 1 else 's'}"
+    if found.problems:
+        first = found.problems[0]
+        text += f"; first, {first.member}:{first.line}: {first.text}"
+    return clean(text)
+
+
+def triage_json(found: Triage | None) -> dict[str, Any] | None:
+    """The `triage` object of the CLI's `--json` entries (None when the ZIP was not triaged).
+
+    Texts are cleaned as for the summary (one line, no control characters, secrets scrubbed);
+    `problems` here lists the first problem lines, and the entry's own `problems` counts them all.
+    """
+    if found is None:
+        return None
+    return {
+        "main_log": None if found.main_log is None else clean(found.main_log),
+        "truncated": found.truncated,
+        "members": [
+            {
+                "name": clean(m.name),
+                "problems": m.problems,
+                "lines": m.lines,
+                "encoding": m.encoding,
+                "skipped": m.skipped,
+            }
+            for m in found.members
+        ],
+        "problems": [
+            {"member": clean(p.member), "line": p.line, "text": clean_layout(p.text, LINE_CHARS)}
+            for p in found.problems
+        ],
+        "tail": [clean_layout(line, LINE_CHARS) for line in found.tail],
+        "notes": [clean(note, NOTE_CHARS) for note in found.notes],
+    }
