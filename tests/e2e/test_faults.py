@@ -382,9 +382,12 @@ def test_invalid_utf8_in_an_error_body(sim: Simulator, run_action: ActionRunner)
     assert run.outputs["error-message"].startswith("bad \ufffd\ufffd bytes")
 
 
-def test_a_10_mib_error_msg(sim: Simulator, run_action: ActionRunner) -> None:
+def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) -> None:
+    """As long as an error body can be and still be parsed (under MAX_ERROR_BODY)."""
     line = "::error::boom @octocat <b>x</b> | \x1b[31m\r\n"
-    message = (line * (10 * 1024 * 1024 // len(line) + 1))[: 10 * 1024 * 1024]
+    length = codearts.MAX_ERROR_BODY // 2
+    message = (line * (length // len(line) + 1))[:length]
+    assert len(hostile_body(message)) < codearts.MAX_ERROR_BODY
     sim.script(ID1, Step.raw(400, hostile_body(message), "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
@@ -407,6 +410,7 @@ def test_an_error_body_larger_than_the_cap(sim: Simulator, run_action: ActionRun
 
     assert_failed(run, "HTTP_400")
     assert "application/json body" in run.outputs["error-message"]
+    assert "read no further" in run.outputs["error-message"]
 
 
 HOSTILE_NAMES = [

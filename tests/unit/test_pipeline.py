@@ -22,6 +22,7 @@ import pytest
 import requests
 import responses
 from devtools.doubles.codearts import Simulator, Step, small_zip
+from devtools.doubles.slow import Kind, SlowServer, answer
 from responses.registries import OrderedRegistry
 
 from codearts_check_logs import inputs, pipeline
@@ -196,6 +197,27 @@ def test_a_stall_before_the_headers_ends_with_the_budget(sim: Simulator, tmp_pat
     error = error_of(tmp_path, sim.base_url, timeout_seconds="1.5")
     assert error.code == "TIMEOUT"
     assert time.monotonic() - started < 4
+
+
+SLACK = 1.0
+"""Seconds a budget may be overrun in process: timer threads on a loaded two-core machine."""
+
+
+@pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "tls"])
+def test_a_server_that_never_finishes_a_line_ends_with_the_budget(
+    tmp_path: Path, kind: Kind
+) -> None:
+    """Each read gets its byte in time; only the one deadline per sub-job ends the exchange. A
+    status line or header that never ended is no status (it used to be taken for a 200)."""
+    with SlowServer(answer(kind)) as server:
+        base = server.tls_url if kind == "tls" else server.url
+        started = time.monotonic()
+        error = error_of(tmp_path, base, timeout_seconds="1")
+        elapsed = time.monotonic() - started
+    assert error.code == "TIMEOUT", error.message
+    assert elapsed < 1 + SLACK
+    assert error.http_status == (200 if kind == "chunk-size" else None)
+    assert list((tmp_path / "codearts-check-logs").iterdir()) == []
 
 
 # -- the order of the steps ----------------------------------------------------------------------
