@@ -4,7 +4,10 @@ Each client (CodeArts Check, the results service, blob storage, the credential s
 sessions from `new_session`, bounds its work by a `Deadline`, and retries through `retrying`.
 Sessions track the sockets they open, so a cancelled job (`CancelToken.cancel`) or a spent budget
 (`watchdog`) can shut them down from another thread: no read, not even one that receives a status
-line a byte at a time, outlives either.
+line a byte at a time, outlives either. A response whose head was still arriving when its
+sockets were shut down is refused, never taken for a complete one (a status line cut after
+"HTTP/1.1 201" would otherwise parse as a success without headers). Small answers (JSON, XML,
+error pages) are read with `read_capped`, so an endless one costs neither memory nor the budget.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 """Statuses worth another attempt, for every service (as the official artifact client)."""
 
 CONNECT_TIMEOUT = 10.0
+MAX_SMALL_BODY = 1 << 20
+"""The most of a small answer (an error body, a JSON reply, an error page) that is ever read:
+1 MiB. Huawei's and GitHub's JSON error bodies are under 1 KiB and a proxy's HTML page is tens of
+KiB, so every real one fits whole (and its error code is kept), while a body that never ends
+costs at most this much memory and is then closed, keeping the status that came with it."""
+_CAPPED_READ = 1 << 16
 MIN_ATTEMPT_SECONDS = 1.0
 """No retry starts with less time left than this: it could only end in a time-out, which would hide
 the error that made us retry behind "no response in time"."""
@@ -68,6 +77,12 @@ class SocketTracker:
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once `shutdown` ran: whatever its sockets were still receiving is incomplete."""
+        with self._lock:
+            return self._closed
 
     def add(self, sock: socket.socket) -> None:
         with self._lock:
@@ -168,6 +183,11 @@ class _TrackingAdapter(HTTPAdapter):
         return manager
 
 
+class ShutDown(ConnectionAbortedError):
+    """An answer's head was still arriving when its sockets were shut down (time ran out, or the
+    job was cancelled): what came is not a response."""
+
+
 def _tracked_pools(tracker: SocketTracker) -> dict[str, type[HTTPConnectionPool]]:
     def tracked(base: type[HTTPConnection]) -> type[HTTPConnection]:
         def connect(self: HTTPConnection) -> None:
@@ -175,7 +195,18 @@ def _tracked_pools(tracker: SocketTracker) -> dict[str, type[HTTPConnectionPool]
             if self.sock is not None:
                 tracker.add(self.sock)
 
-        return type(f"Tracked{base.__name__}", (base,), {"connect": connect})
+        def getresponse(self: HTTPConnection) -> urllib3.HTTPResponse:
+            response = base.getresponse(self)
+            if tracker.closed:
+                # Reads that were shut down end like a clean close: "HTTP/1.1 201 Cre" then
+                # nothing still parses as a 201 without headers.
+                response.close()
+                raise ShutDown("the connection was shut down before its answer had arrived")
+            return response
+
+        return type(
+            f"Tracked{base.__name__}", (base,), {"connect": connect, "getresponse": getresponse}
+        )
 
     http_pool = type(
         "TrackedPool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}
@@ -184,6 +215,20 @@ def _tracked_pools(tracker: SocketTracker) -> dict[str, type[HTTPConnectionPool]
         "TrackedTLSPool", (HTTPSConnectionPool,), {"ConnectionCls": tracked(HTTPSConnection)}
     )
     return {"http": http_pool, "https": https_pool}
+
+
+def read_capped(response: requests.Response, limit: int = MAX_SMALL_BODY) -> tuple[bytes, bool]:
+    """A streamed response's body, or its first `limit` bytes and False when it runs longer.
+
+    The rest is never read: the connection is closed instead, so a body that never ends costs
+    `limit` bytes and no time. Errors while reading are the usual `requests` exceptions."""
+    data = bytearray()
+    for chunk in response.iter_content(_CAPPED_READ):
+        data += chunk
+        if len(data) > limit:
+            response.close()
+            return bytes(data[:limit]), False
+    return bytes(data), True
 
 
 Wait = Callable[[tenacity.RetryCallState], float]

@@ -7,9 +7,11 @@ action.yml and resolving the output folder.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +54,14 @@ ARTIFACT_NAME_FORBIDDEN = {
 """Characters the artifact service refuses in names (NTFS limits), as the official client lists."""
 SUB_JOB_PLACEHOLDER = "{sub_job_id}"
 MAX_TIMEOUT_SECONDS = 6 * 60 * 60  # a GitHub-hosted job cannot run longer
+MAX_SUB_JOBS = 500
+"""GitHub keeps at most 500 artifacts per job, and each sub-job is one artifact."""
+NAME_MAX = 255
+"""Bytes in one folder name (Linux file systems, and the runner's)."""
+PATH_MAX = 4096
+"""Bytes in a whole path, the terminating NUL included (Linux)."""
+LONGEST_FILE_NAME = len(f".{'0' * 32}.zip.{'0' * 32}.part")
+"""The longest name written inside `path`: a download's hidden temporary file."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,13 @@ def parse_sub_job_ids(value: str) -> tuple[str, ...]:
     if bad:
         shown = ", ".join(repr(part[:40]) for part in bad[:3])
         raise InvalidInput(f"sub-job-id must be 32 characters of 0-9, a-z, A-Z; not valid: {shown}")
-    return tuple(dict.fromkeys(ids))
+    unique = tuple(dict.fromkeys(ids))
+    if len(unique) > MAX_SUB_JOBS:
+        raise InvalidInput(
+            f"sub-job-id lists {len(unique)} sub-jobs; at most {MAX_SUB_JOBS} are allowed, since "
+            "GitHub keeps at most 500 artifacts per job: split them over several jobs"
+        )
+    return unique
 
 
 def parse_retention_days(value: str) -> int | None:
@@ -227,14 +243,60 @@ def parse_triage_pattern(value: str) -> re.Pattern[str]:
 
 
 def parse_directory(value: str, workspace: Path) -> Path:
-    """The output folder, resolved; it must stay inside the workspace and not be a file."""
+    """The output folder, resolved: a folder that can be created inside the workspace.
+
+    Judged here, before any request, so that a name the file system refuses (a folder name over
+    255 bytes, a loop of symbolic links, a path too long) is INVALID_INPUT rather than a download
+    that cannot be saved; control characters are refused too, since the path is shown in logs."""
+    shown = _shown(value)
+    _check_path_text(value, shown)
     root = workspace.resolve()
-    target = (root / value).resolve()
-    if target != root and root not in target.parents:
-        raise InvalidInput(f"path must stay inside the workspace, got {value!r}")
-    if target.exists() and not target.is_dir():
-        raise InvalidInput(f"path {value!r} exists and is not a folder")
+    try:
+        target = (root / value).resolve()
+        if target != root and root not in target.parents:
+            raise InvalidInput(f"path must stay inside the workspace, got {shown}")
+        if len(os.fsencode(target)) + 1 + LONGEST_FILE_NAME >= PATH_MAX:
+            raise InvalidInput(
+                f"path {shown} is too long: with the workspace and the file names inside it, it "
+                f"would pass the file system's limit of {PATH_MAX} bytes"
+            )
+        taken = target.exists() and not target.is_dir()
+    except RuntimeError:  # Python before 3.13 reports a symlink loop this way
+        raise InvalidInput(f"path {shown} runs into a loop of symbolic links") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidInput(f"path {shown} runs into a loop of symbolic links") from None
+        raise InvalidInput(f"path {shown} cannot be used: {exc.strerror or exc}") from None
+    if taken:
+        raise InvalidInput(f"path {shown} exists and is not a folder")
     return target
+
+
+def _check_path_text(value: str, shown: str) -> None:
+    """No control characters or line separators, and no folder name over `NAME_MAX` bytes."""
+    bad = sorted({f"U+{ord(ch):04X}" for ch in value if unicodedata.category(ch) in _CONTROL})
+    if bad:
+        raise InvalidInput(
+            f"path {shown} contains control characters ({', '.join(bad[:5])}); use a plain "
+            "folder name"
+        )
+    for part in value.split("/"):
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > NAME_MAX:
+            raise InvalidInput(
+                f"path {shown} has a folder name of {size} bytes; file systems allow at most "
+                f"{NAME_MAX}"
+            )
+
+
+_CONTROL = frozenset({"Cc", "Zl", "Zp"})
+"""C0 and C1 controls (NUL, line feed, carriage return, escape, ...) and the Unicode line and
+paragraph separators."""
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """An input value quoted for a message: escaped by `repr`, long ones cut."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 def parse_settings(
@@ -307,6 +369,11 @@ def _service_url(name: str, template: str, region: str | None, endpoint: str) ->
 def service_url(name: str, template: str, region: str, endpoint: str) -> str:
     """A service's base URL: the `name` input when given, else `template` for the region."""
     if endpoint:
+        if any(ch.isspace() or unicodedata.category(ch) in _CONTROL for ch in endpoint):
+            # urlsplit silently drops tabs and line breaks; the raw text would still be used.
+            raise ValueError(
+                f"{name} must be a URL without spaces or control characters, got {_shown(endpoint)}"
+            )
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"{name} must be a full http(s) URL, got {endpoint!r}")

@@ -112,13 +112,24 @@ def _attempt(client: LogClient, sub_job_id: str, dest: Path) -> Saved:
 
 
 def verify(path: Path, fetched: Fetched) -> reader.Listing:
-    """The ZIP's central directory read back; a ZIP that looks cut short is worth another attempt
-    only when the server did not confirm its length."""
+    """The ZIP's central directory read back. A ZIP that looks cut short is worth another attempt
+    only when the server did not confirm its length; one that arrived at its announced length is
+    complete but damaged, and another attempt would fetch the same bytes."""
     try:
         return reader.inspect(path)
     except reader.BadZip as exc:
+        if fetched.length_confirmed:
+            message = (
+                f"the ZIP is complete but damaged: all {fetched.size} bytes the service "
+                f"announced arrived, but {exc}; not retried, since the service would send the "
+                "same bytes again"
+            )
+        elif exc.truncated:
+            message = f"the ZIP looks truncated (the service did not announce its length): {exc}"
+        else:
+            message = f"the ZIP is damaged: {exc}"
         raise InvalidResponse(
-            f"the ZIP is not valid: {exc}",
+            message,
             http_status=fetched.http_status,
             request_id=fetched.request_id,
             retryable=exc.truncated and not fetched.length_confirmed,

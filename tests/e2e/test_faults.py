@@ -382,9 +382,12 @@ def test_invalid_utf8_in_an_error_body(sim: Simulator, run_action: ActionRunner)
     assert run.outputs["error-message"].startswith("bad \ufffd\ufffd bytes")
 
 
-def test_a_10_mib_error_msg(sim: Simulator, run_action: ActionRunner) -> None:
+def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) -> None:
+    """As long as an error body can be and still be parsed (under MAX_ERROR_BODY)."""
     line = "::error::boom @octocat <b>x</b> | \x1b[31m\r\n"
-    message = (line * (10 * 1024 * 1024 // len(line) + 1))[: 10 * 1024 * 1024]
+    length = codearts.MAX_ERROR_BODY // 2
+    message = (line * (length // len(line) + 1))[:length]
+    assert len(hostile_body(message)) < codearts.MAX_ERROR_BODY
     sim.script(ID1, Step.raw(400, hostile_body(message), "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
@@ -407,6 +410,7 @@ def test_an_error_body_larger_than_the_cap(sim: Simulator, run_action: ActionRun
 
     assert_failed(run, "HTTP_400")
     assert "application/json body" in run.outputs["error-message"]
+    assert "read no further" in run.outputs["error-message"]
 
 
 HOSTILE_NAMES = [
@@ -551,3 +555,79 @@ def test_junk_booleans_are_refused(
 ) -> None:
     run = run_action({**inputs_for(sim, ID1), name: word})
     assert_refused(run, sim, f"{name} must be true or false")
+
+
+def test_more_than_500_sub_jobs_are_refused(sim: Simulator, run_action: ActionRunner) -> None:
+    """GitHub keeps at most 500 artifacts per job."""
+    ids = "\n".join(f"{index:032x}" for index in range(501))
+    run = run_action(inputs_for(sim, ids))
+    assert_refused(run, sim, "501 sub-jobs; at most 500")
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("a" * 256, "a folder name of 256 bytes"),
+        ("logs\n::error::injected", "control characters (U+000A)"),
+        ("logs\r::warning::cr", "control characters (U+000D)"),
+        ("##[error]x\u2028y", "control characters (U+2028)"),
+        ("loop/logs", "loop of symbolic links"),
+    ],
+    ids=["long-name", "newline", "carriage-return", "line-separator", "symlink-loop"],
+)
+def test_paths_that_cannot_be_created_are_refused_before_any_request(
+    sim: Simulator, run_action: ActionRunner, tmp_path: Path, path: str, fragment: str
+) -> None:
+    """Once a traceback (a long name, a loop) or a folder named after a workflow command."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "loop").symlink_to("loop")
+    run = run_action(inputs_for(sim, ID1, path=path), env={"GITHUB_WORKSPACE": str(workspace)})
+    assert_refused(run, sim, "path ", fragment)
+    assert sorted(p.name for p in workspace.iterdir()) == ["loop"]
+
+
+def test_a_path_with_command_lookalikes_is_saved_and_logged_inert(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    path = "::error::x/##[warning]y"
+    run = run_action(inputs_for(sim, ID1, path=path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.saved_files() == {f"{path}/{ID1}.zip": sim.zip_bytes(ID1)}
+    assert_inert(run)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("artifact-name", "x\n::error::from-artifact-name"),
+        ("retention-days", "1\n::warning::from-retention"),
+        ("timeout-seconds", "5\r::error::from-timeout ##[error]legacy"),
+        ("fail-on-error", "true\n::error::from-bool"),
+        ("endpoint", "http://127.0.0.1:1/\n::error::from-endpoint"),
+        ("sub-job-id", f"{ID1}\n::error::{'x' * 32}"),
+    ],
+)
+def test_refused_values_are_quoted_inert(
+    sim: Simulator, run_action: ActionRunner, name: str, value: str
+) -> None:
+    """Input error messages quote the value with repr(); then the same cleaning as service text,
+    so no line of the log or of the annotation starts a workflow command."""
+    run = run_action({**inputs_for(sim, ID1), name: value})
+    assert_refused(run, sim, name)
+    assert "\n" not in run.outputs["error-message"]
+
+
+def test_http_to_a_localhost_name_that_does_not_resolve_is_refused(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    """`*.localhost` is loopback only when it resolves so; by its name alone it is not."""
+    host = "codearts-check-no-such-host.localhost"
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        pass
+    else:
+        pytest.skip(f"{host} resolves on this machine")
+    run = run_action(inputs_for(sim, ID1, endpoint=f"http://{host}:{free_port()}"))
+    assert_refused(run, sim, "only https://", host)

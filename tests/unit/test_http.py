@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from devtools.doubles.slow import Kind, SlowServer, answer
 
+from codearts_check_logs import http as shared
 from codearts_check_logs.errors import Cancelled
 from codearts_check_logs.http import (
     MIN_ATTEMPT_SECONDS,
@@ -86,6 +88,50 @@ def test_the_watchdog_ends_a_request_when_the_budget_is_spent(silent_server: str
     with pytest.raises(requests.RequestException), watchdog(Deadline(0.5), tracker):
         session.get(silent_server, timeout=(5, 30))
     assert time.monotonic() - started < 3
+
+
+SLACK = 1.0
+"""Seconds a budget may be overrun in process: a timer thread on a loaded two-core machine."""
+
+
+@pytest.mark.parametrize("kind", ["status", "headers"])
+def test_a_head_cut_by_the_watchdog_is_no_answer(kind: Kind) -> None:
+    """Shut-down reads end like a clean close: "HTTP/1.1 201 Sl" must not pass for a 201."""
+    with SlowServer(answer(kind, status=201)) as server:
+        session, tracker = new_session(CancelToken())
+        started = time.monotonic()
+        with session, pytest.raises(requests.ConnectionError), watchdog(Deadline(0.5), tracker):
+            session.get(server.url, timeout=(5, 30))
+    assert time.monotonic() - started < 0.5 + SLACK
+
+
+def test_a_chunk_size_line_without_end_ends_with_the_budget() -> None:
+    with SlowServer(answer("chunk-size")) as server:
+        session, tracker = new_session(CancelToken())
+        started = time.monotonic()
+        with session, watchdog(Deadline(0.5), tracker):
+            response = session.get(server.url, stream=True, timeout=(5, 30))
+            with pytest.raises(requests.RequestException):
+                response.content  # noqa: B018 - the read is the test
+    assert time.monotonic() - started < 0.5 + SLACK
+
+
+def test_read_capped_stops_reading_at_the_limit() -> None:
+    with SlowServer(answer("body", interval=0, piece=1 << 16)) as server:
+        session, _tracker = new_session(CancelToken())
+        with session:
+            response = session.get(server.url, stream=True, timeout=(5, 5))
+            data, whole = shared.read_capped(response, 100_000)
+    assert (len(data), whole) == (100_000, False)
+    assert sum(server.sent) < 64 << 20, "the connection was closed, not drained"
+
+
+def test_read_capped_reads_a_small_body_whole() -> None:
+    with SlowServer(answer("reply", body=b'{"ok": true}')) as server:
+        session, _tracker = new_session(CancelToken())
+        with session:
+            response = session.get(server.url, stream=True, timeout=(5, 5))
+            assert shared.read_capped(response, 12) == (b'{"ok": true}', True)
 
 
 def test_retrying_stops_after_the_attempts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -163,6 +163,47 @@ def test_path_that_is_a_file(tmp_path: Path) -> None:
         config.parse_directory("taken", tmp_path)
 
 
+def test_at_most_500_sub_jobs() -> None:
+    ids = [f"{index:032x}" for index in range(config.MAX_SUB_JOBS + 1)]
+    assert len(config.parse_sub_job_ids(",".join(ids[:-1]))) == 500
+    assert len(config.parse_sub_job_ids(" ".join(ids[:-1] + ids[:10]))) == 500, "duplicates"
+    with pytest.raises(InvalidInput, match="501 sub-jobs; at most 500"):
+        config.parse_sub_job_ids("\n".join(ids))
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("a" * 256, "a folder name of 256 bytes"),
+        ("logs/" + "é" * 128, "a folder name of 256 bytes"),
+        ("/".join(["d" * 250] * 17), "too long"),
+        ("logs\n::error::injected", "control characters (U+000A)"),
+        ("logs\r##[warning]x", "control characters (U+000D)"),
+        ("a\x00b", "control characters (U+0000)"),
+        ("\x1b[31mred", "control characters (U+001B)"),
+        ("line\u2028separator", "control characters (U+2028)"),
+        ("taken", "exists and is not a folder"),
+        ("loop/logs", "loop of symbolic links"),
+    ],
+)
+def test_paths_that_cannot_be_created(tmp_path: Path, value: str, reason: str) -> None:
+    """Refused while reading inputs, not found out when the first ZIP is written (or as a
+    traceback: a symlink loop raised RuntimeError, a long name OSError)."""
+    (tmp_path / "taken").write_text("x")
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(InvalidInput) as caught:
+        config.parse_directory(value, tmp_path)
+    assert reason in caught.value.message
+    assert "\n" not in caught.value.message
+    assert "\r" not in caught.value.message
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["loop", "taken"], "nothing made"
+
+
+def test_a_path_with_odd_but_harmless_characters_is_kept(tmp_path: Path) -> None:
+    value = "logs::error::x/##[group]y/ü 日志"
+    assert config.parse_directory(value, tmp_path) == tmp_path.resolve() / value
+
+
 @pytest.mark.parametrize(
     ("region", "endpoint", "url"),
     [
@@ -190,6 +231,10 @@ def test_endpoints(tmp_path: Path, region: str, endpoint: str, url: str) -> None
         "http://check.example.com",
         "http://10.0.0.1",
         "http://localhost.example.com",
+        "http://no-such-host.invalid",
+        "http://127.0.0.1:8080/\n::error::x",
+        "https://check.example.com/a b",
+        "https://check.exa\tmple.com",
         "check.example.com",
         "https://user:pw@check.example.com",
         "https://check.example.com/?x=1",

@@ -5,6 +5,7 @@ for the retry rules, the simulator for streaming; the artifact service is a reco
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import logging
 import os
@@ -24,6 +25,7 @@ import requests
 import responses
 from devtools.doubles.codearts import Simulator, Step, small_zip
 from devtools.doubles.logs import PROBLEM_LINES
+from devtools.doubles.slow import Kind, SlowServer, answer
 from responses.registries import OrderedRegistry
 
 from codearts_check_logs import inputs, pipeline
@@ -199,6 +201,62 @@ def test_a_stall_before_the_headers_ends_with_the_budget(sim: Simulator, tmp_pat
     error = error_of(tmp_path, sim.base_url, timeout_seconds="1.5")
     assert error.code == "TIMEOUT"
     assert time.monotonic() - started < 4
+
+
+SLACK = 1.0
+"""Seconds a budget may be overrun in process: timer threads on a loaded two-core machine."""
+
+
+@pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "tls"])
+def test_a_server_that_never_finishes_a_line_ends_with_the_budget(
+    tmp_path: Path, kind: Kind
+) -> None:
+    """Each read gets its byte in time; only the one deadline per sub-job ends the exchange. A
+    status line or header that never ended is no status (it used to be taken for a 200)."""
+    with SlowServer(answer(kind)) as server:
+        base = server.tls_url if kind == "tls" else server.url
+        started = time.monotonic()
+        error = error_of(tmp_path, base, timeout_seconds="1")
+        elapsed = time.monotonic() - started
+    assert error.code == "TIMEOUT", error.message
+    assert elapsed < 1 + SLACK
+    assert error.http_status == (200 if kind == "chunk-size" else None)
+    assert list((tmp_path / "codearts-check-logs").iterdir()) == []
+
+
+def test_a_complete_but_damaged_zip_says_so_and_is_not_retried(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    whole = sim.zip_bytes(ID1)
+    sim.script(ID1, *[Step.raw(200, whole[:-22], "application/zip")] * 3)
+    error = error_of(tmp_path, sim.base_url)
+    assert (error.code, error.http_status, error.retryable) == ("INVALID_RESPONSE", 200, False)
+    assert "complete but damaged" in error.message
+    assert "truncated" not in error.message
+    assert len(sim.requests_for()) == 1
+
+
+def test_a_zip_cut_short_without_a_length_is_called_truncated(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.script(ID1, *[Step.close_delimited_cut(0.5)] * 10)
+    error = error_of(tmp_path, sim.base_url, timeout_seconds="2")
+    assert error.code == "INVALID_RESPONSE"
+    assert "truncated" in error.message
+    assert "complete" not in error.message
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_a_content_encoded_body_names_its_encoding(
+    sim: Simulator, tmp_path: Path, encoding: str
+) -> None:
+    packed = gzip.compress(sim.zip_bytes(ID1))
+    headers = {"Content-Encoding": encoding}
+    sim.script(ID1, Step.raw(200, packed, "application/zip", headers))
+    error = error_of(tmp_path, sim.base_url)
+    assert (error.code, error.http_status) == ("INVALID_RESPONSE", 200)
+    assert f"the service sent a {encoding}-encoded body, not the ZIP itself" in error.message
+    assert len(sim.requests_for()) == 1
 
 
 # -- the order of the steps ----------------------------------------------------------------------

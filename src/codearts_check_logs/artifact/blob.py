@@ -5,7 +5,7 @@ three requests, so this speaks REST through `requests`: one `Put Blob` when the 
 block, otherwise `Put Block` per block — several in flight, each streamed from the file as it is
 sent, so memory stays flat whatever the size — and one `Put Block List` to commit. Nothing is
 visible in the blob before the commit. Every request is an idempotent PUT, retried on 429, 5xx and
-transport errors within the upload's budget.
+transport errors within the upload's budget. Answers are read up to `MAX_ANSWER` bytes only.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ..http import (
     Deadline,
     SocketTracker,
     exponential_backoff,
+    read_capped,
     retrying,
     socket_error_name,
 )
@@ -52,6 +53,8 @@ MAX_BLOCKS = 50_000
 """Azure's limit of committed blocks per blob."""
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER = 30.0
+MAX_ANSWER = 16 * 1024
+"""The most of an answer read: Azure's success bodies are empty and its XML errors under 1 KiB."""
 
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
@@ -220,7 +223,11 @@ class BlobUpload:
             raise BlobUploadError("stopped: another block of the upload failed")
         try:
             response = self._session.put(
-                url, data=body(), headers=headers, timeout=self._deadline.timeouts(READ_TIMEOUT)
+                url,
+                data=body(),
+                headers=headers,
+                timeout=self._deadline.timeouts(READ_TIMEOUT),
+                stream=True,
             )
         except requests.RequestException as exc:
             self._cancel.check()
@@ -229,9 +236,19 @@ class BlobUpload:
                 retryable=True,
             ) from None
         with response:
+            try:
+                content, _whole = read_capped(response, MAX_ANSWER)
+            except requests.RequestException as exc:
+                self._cancel.check()
+                raise BlobUploadError(
+                    f"{operation} answered HTTP {response.status_code}, then the connection "
+                    f"broke: {socket_error_name(exc)}",
+                    status=response.status_code,
+                    retryable=True,
+                ) from None
             if response.status_code == 201:
                 return
-            detail = _azure_error(response)
+            detail = _azure_error(response, content)
             raise BlobUploadError(
                 f"{operation} failed with HTTP {response.status_code}"
                 + (f" ({detail})" if detail else ""),
@@ -279,9 +296,9 @@ def _segment_maker(fd: int, offset: int, block_size: int, size: int) -> _BodyMak
     return lambda: _Segment(fd, offset, length)
 
 
-def _azure_error(response: requests.Response) -> str:
+def _azure_error(response: requests.Response, content: bytes) -> str:
     """`<Code>: <Message>` from Azure's XML error body (or the error-code header), one line."""
-    text = response.content[:16384].decode("utf-8", "replace")
+    text = content.decode("utf-8", "replace")
     code_match = _XML_CODE.search(text)
     message_match = _XML_MESSAGE.search(text)
     code = code_match.group(1) if code_match else response.headers.get("x-ms-error-code", "")

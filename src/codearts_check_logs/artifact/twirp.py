@@ -1,7 +1,7 @@
 """Twirp JSON calls to the Actions results service's ArtifactService, as the official client makes
 them: proto field names, int64 values as strings, a bearer runtime token, and its retry schedule
 (up to 5 attempts on 429/5xx and transport errors; 3 s, then 1.5 times longer each time, with
-jitter), inside our budget.
+jitter), inside our budget. Answers are read up to `http.MAX_SMALL_BODY` only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ import requests
 import tenacity
 
 from .. import secrets
-from ..http import RETRYABLE_STATUS, CancelToken, Deadline, retrying, socket_error_name
+from ..http import (
+    MAX_SMALL_BODY,
+    RETRYABLE_STATUS,
+    CancelToken,
+    Deadline,
+    read_capped,
+    retrying,
+    socket_error_name,
+)
 from .blob import register_sas_signature
 
 log = logging.getLogger(__name__)
@@ -160,28 +168,53 @@ class ResultsClient:
                     "Authorization": f"Bearer {self._token}",
                 },
                 timeout=deadline.timeouts(READ_TIMEOUT),
+                stream=True,
             )
         except requests.RequestException as exc:
             self._cancel.check()
             raise _Retryable(method, socket_error_name(exc)) from None
         status = response.status_code
-        try:
-            decoded: object = response.json()
-        except ValueError:
-            decoded = None
-        payload = cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else None
+        with response:
+            try:
+                raw, whole = read_capped(response)
+            except requests.RequestException as exc:
+                self._cancel.check()
+                raise _Retryable(
+                    method,
+                    f"HTTP {status}, then the answer broke off: {socket_error_name(exc)}",
+                    status=status,
+                ) from None
+        if deadline.expired:
+            # A read shut down by the watchdog ends like a clean close: what came may be a part.
+            raise _Retryable(
+                method,
+                f"HTTP {status}: the answer was still arriving when time ran out",
+                status=status,
+            )
+        payload = _json_object(raw) if whole else None
         if payload is not None and isinstance(payload.get("signed_upload_url"), str):
             register_sas_signature(payload["signed_upload_url"])
+        oversized = "" if whole else f" (more than {MAX_SMALL_BODY:,} bytes; read no further)"
         if 200 <= status < 300:
             if payload is None:
-                raise _Retryable(method, f"HTTP {status} with a body that is not a JSON object")
+                raise _Retryable(
+                    method, f"HTTP {status} with a body that is not a JSON object{oversized}"
+                )
             return payload
         code = str(payload.get("code", ""))[:100] if payload else ""
         msg = str(payload.get("msg", "")) if payload else ""
         msg = msg if len(msg) <= MAX_MSG else msg[:MAX_MSG] + "… (cut)"
-        text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else "")
+        text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else oversized)
         # A quota refusal will not change within minutes: fail at once, as the official client.
         retryable = status in RETRYABLE_STATUS or (payload is None and status >= 500)
         if retryable and "insufficient usage" not in msg:
             raise _Retryable(method, text, status=status, code=code, msg=msg)
         raise TwirpError(method, text, status=status, code=code, msg=msg)
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        decoded: object = json.loads(raw)
+    except ValueError:
+        return None
+    return cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else None

@@ -3,7 +3,9 @@
 `fetch` sends one request (redirects followed by hand, the credential only on its own origin),
 turns an error answer into a typed error — from the JSON body on any status, since CodeArts reports
 many `CC.*` errors with HTTP 200 — and streams a ZIP body to a writer, hashing it on the way and
-checking its length. Retrying, verifying the ZIP and naming the file are the pipeline's business.
+checking its length. An answer that is not a ZIP is read up to `MAX_ERROR_BODY` only, and its
+status is kept whatever happens to the body. Retrying, verifying the ZIP and naming the file are
+the pipeline's business.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..errors import (
     ServiceError,
 )
 from ..http import (
+    MAX_SMALL_BODY,
     RETRYABLE_STATUS,
     CancelToken,
     Deadline,
@@ -43,7 +46,9 @@ CHUNK_SIZE = 1 << 18
 ZIPs) at no cost in speed."""
 READ_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
-MAX_ERROR_BODY = 12 << 20  # the gateway's own request-size ceiling; enough for any error JSON
+MAX_ERROR_BODY = MAX_SMALL_BODY
+"""The most of an answer that is not a ZIP that is read (1 MiB, see `http.MAX_SMALL_BODY`); the
+connection is closed after it, and the status is reported with what came."""
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 NEVER_RETRIED = frozenset({400, 401, 403, 404})
 """Never retried, whatever the body says: five failed AK/SK attempts lock the key."""
@@ -156,11 +161,10 @@ class LogClient:
         chunks = self._chunks(response)
         try:
             if not 200 <= status < 300:
-                raise _status_error(response, _collect(chunks, MAX_ERROR_BODY), request_id)
+                raise _status_error(response, _collect(chunks), request_id)
             head = _head(chunks, len(LOCAL_HEADER))
             if not looks_like_zip(head):
-                body = head + _collect(chunks, MAX_ERROR_BODY - len(head))
-                raise _bad_success(response, body, request_id)
+                raise _bad_success(response, _collect(chunks, head), request_id)
             digest = hashlib.sha256()
             size = 0
             for chunk in _prepend(head, chunks):
@@ -202,7 +206,9 @@ class LogClient:
             except (urllib3.exceptions.ProtocolError, OSError) as exc:
                 raise self._broken(exc, "the ZIP was still arriving", received=received) from None
             if not chunk:
+                # A read shut down by the watchdog ends like a clean close: not a complete body.
                 self._cancel.check()
+                self._check_time("the ZIP was still arriving", received)
                 return
             received += len(chunk)
             yield chunk
@@ -258,15 +264,33 @@ def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _collect(chunks: Iterator[bytes], limit: int) -> bytes:
-    """Read an error body, keeping at most `limit` bytes (the rest is drained, not stored)."""
-    parts: list[bytes] = []
-    kept = 0
-    for chunk in chunks:
-        if kept < limit:
-            parts.append(chunk[: limit - kept])
-            kept += len(parts[-1])
-    return b"".join(parts)
+@dataclass(frozen=True)
+class _Body:
+    """An answer that is not a ZIP, as far as it was read."""
+
+    data: bytes
+    ended: str = ""
+    """Why reading stopped before the body's end; empty when it was read whole."""
+
+
+def _collect(chunks: Iterator[bytes], head: bytes = b"") -> _Body:
+    """Read a body that is not a ZIP: up to `MAX_ERROR_BODY` bytes and no further (the caller
+    closes the connection), or until time runs out or the connection breaks. Either way the
+    status already received is what gets reported, with what came."""
+    data = bytearray(head)
+    try:
+        for chunk in chunks:
+            data += chunk
+            if len(data) > MAX_ERROR_BODY:
+                return _Body(
+                    bytes(data[:MAX_ERROR_BODY]),
+                    f"more than {MAX_ERROR_BODY:,} bytes; read no further",
+                )
+    except DownloadTimeout:
+        return _Body(bytes(data), "still arriving when time ran out")
+    except (NetworkError, InvalidResponse):
+        return _Body(bytes(data), "cut short: the connection broke")
+    return _Body(bytes(data))
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -274,17 +298,27 @@ def _content_length(response: requests.Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _describe_body(response: requests.Response, body: bytes) -> str:
+def _encoding(response: requests.Response) -> str:
+    """The body's content coding, when it has one (we ask for `identity`)."""
+    value = response.headers.get("Content-Encoding", "").strip().lower()
+    return "" if value in {"", "identity"} else value
+
+
+def _describe_body(response: requests.Response, body: _Body) -> str:
     kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
-    if not body:
-        return "an empty body"
-    return f"a {kind} body of {len(body)} bytes"
+    encoding = _encoding(response)
+    if encoding:
+        kind = f"{encoding}-encoded {kind}"
+    if not body.data:
+        return f"an empty body ({body.ended})" if body.ended else "an empty body"
+    ended = f" ({body.ended})" if body.ended else ""
+    return f"a {kind} body of {len(body.data)} bytes{ended}"
 
 
-def _status_error(response: requests.Response, body: bytes, request_id: str | None) -> ActionError:
+def _status_error(response: requests.Response, body: _Body, request_id: str | None) -> ActionError:
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    parsed = parse_error_body(body)
+    parsed = parse_error_body(body.data)
     if parsed is not None:
         retryable = status not in NEVER_RETRIED and (
             status in RETRYABLE_STATUS or is_throttled(parsed.code)
@@ -308,9 +342,9 @@ def _status_error(response: requests.Response, body: bytes, request_id: str | No
     )
 
 
-def _bad_success(response: requests.Response, body: bytes, request_id: str | None) -> ActionError:
+def _bad_success(response: requests.Response, body: _Body, request_id: str | None) -> ActionError:
     """A 2xx that is not a ZIP: an error body (CodeArts uses HTTP 200 for many), else invalid."""
-    parsed = parse_error_body(body)
+    parsed = parse_error_body(body.data)
     if parsed is not None:
         return ServiceError(
             parsed.message or "the service reported an error",
@@ -318,6 +352,17 @@ def _bad_success(response: requests.Response, body: bytes, request_id: str | Non
             http_status=response.status_code,
             request_id=parsed.request_id or request_id,
             retryable=parsed.code in RETRY_LATER_CODES or is_throttled(parsed.code),
+        )
+    encoding = _encoding(response)
+    if encoding and body.data:
+        # We ask for `Accept-Encoding: identity`; a proxy or gateway that compresses anyway has
+        # sent the ZIP wrapped in its encoding.
+        return InvalidResponse(
+            f"the service sent a {encoding}-encoded body, not the ZIP itself (HTTP "
+            f"{response.status_code}, {_describe_body(response, body)}); the action asks for "
+            "Accept-Encoding: identity, so something on the way compressed it",
+            http_status=response.status_code,
+            request_id=request_id,
         )
     return InvalidResponse(
         f"HTTP {response.status_code} carried {_describe_body(response, body)}, not a ZIP",

@@ -86,7 +86,8 @@ def _directory_bounds(handle: io.BufferedReader, size: int) -> tuple[int, int, i
     while at >= 0 and at + _EOCD.size + _comment_length(tail, at) != len(tail):
         at = tail.rfind(EMPTY_ARCHIVE, 0, at)
     if at < 0:
-        raise BadZip("no end-of-central-directory record: the ZIP is truncated", truncated=True)
+        # The usual sign of a cut download; whether it was cut, only the transfer can tell.
+        raise BadZip("it has no end-of-central-directory record", truncated=True)
     _sig, _disk, _cd_disk, _here, total, cd_size, cd_offset, _clen = _EOCD.unpack_from(tail, at)
     eocd_pos = size - tail_size + at
     if total == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset):

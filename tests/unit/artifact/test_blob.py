@@ -19,6 +19,7 @@ import requests
 import responses
 from devtools.doubles.azurite import Azurite, BlobProxy, blob_sas
 from devtools.doubles.results import CONTAINER
+from devtools.doubles.slow import SlowServer, answer
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -305,3 +306,23 @@ def test_azurite_retries_through_faults(azurite: Azurite, container: str, tmp_pa
     state = azurite.read_blob(container, blob)
     assert state is not None
     assert state.content == b"r" * 3500
+
+
+def test_an_endless_error_body_is_not_read_to_its_end(tmp_path: Path) -> None:
+    """Azure's errors are small XML: at most `MAX_ANSWER` bytes are read, then the connection is
+    closed, and the status is kept."""
+    error_start = b"<Error><Code>InvalidBlobType</Code>"
+    endless = answer(
+        "body", status=400, body=error_start, content_type="application/xml", interval=0,
+        piece=1 << 16,
+    )  # fmt: skip
+    with SlowServer(endless) as server:
+        path, size = file_of(tmp_path, b"PK\x03\x04 data")
+        started = time.monotonic()
+        with pytest.raises(BlobUploadError) as caught:
+            uploader(f"{server.url}/c/b.zip?sig=x", block_size=1 << 20).send(path, size)
+        elapsed = time.monotonic() - started
+    assert (caught.value.status, caught.value.retryable) == (400, False)
+    assert "InvalidBlobType" in str(caught.value)
+    assert elapsed < 10
+    assert sum(server.sent) < 64 << 20

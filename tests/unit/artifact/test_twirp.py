@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 import responses
+from devtools.doubles.slow import SlowServer, answer
 from responses.registries import OrderedRegistry
 
 from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError
@@ -129,3 +130,21 @@ def test_a_cancel_ends_the_retry_wait(ordered: responses.RequestsMock) -> None:
     with pytest.raises(Cancelled):
         made.call("ListArtifacts", {}, Deadline(600))
     assert time.monotonic() - started < 5
+
+
+def test_an_endless_error_body_is_not_read_to_its_end() -> None:
+    """Read up to the cap, then closed: five quick attempts that keep the 503, not one that
+    holds the budget (and the memory) until time runs out."""
+    with SlowServer(answer("body", status=503, interval=0, piece=1 << 16)) as server:
+        started = time.monotonic()
+        results = ResultsClient(
+            server.url, "runtime-token", requests.Session(), cancel=CancelToken(), base_delay=0.0
+        )
+        with pytest.raises(TwirpError) as caught:
+            results.call("CreateArtifact", {}, Deadline(30))
+        elapsed = time.monotonic() - started
+    assert caught.value.status == 503
+    assert "read no further" in str(caught.value)
+    assert "after 5 attempts" in str(caught.value)
+    assert elapsed < 10
+    assert sum(server.sent) < 5 * (64 << 20)

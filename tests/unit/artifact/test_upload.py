@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from devtools.doubles.results import (
     ResultsDouble,
     local_artifact_service,
 )
+from devtools.doubles.slow import Kind, SlowServer, answer
 from responses import matchers
 
 from codearts_check_logs import secrets
@@ -372,6 +374,60 @@ def test_an_unreadable_file_is_an_upload_failure(
     mocked.post(f"{TWIRP}/CreateArtifact", json=CREATED)
     error = failure_of(tmp_path / "gone.zip")
     assert "cannot read gone.zip" in error.message
+
+
+# --- servers that never finish an answer: the upload's one budget ends them ---------------------
+
+SLACK = 1.0
+"""Seconds the budget may be overrun in process: timer threads on a loaded two-core machine."""
+
+
+def upload_within(made: ArtifactService, path: Path, budget: float) -> ArtifactUploadFailed:
+    with pytest.raises(ArtifactUploadFailed) as caught:
+        made.upload(
+            path,
+            NAME,
+            size=len(DATA),
+            sha256=hashlib.sha256(DATA).hexdigest(),
+            retention_days=None,
+            overwrite=False,
+            deadline=Deadline(budget),
+        )
+    return caught.value
+
+
+@pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "body"])
+def test_a_results_service_that_never_finishes_ends_with_the_budget(
+    zip_file: Path, kind: Kind
+) -> None:
+    with SlowServer(answer(kind)) as slow:
+        made = service(ACTIONS_RESULTS_URL=slow.url + "/")
+        started = time.monotonic()
+        error = upload_within(made, zip_file, 1.0)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + SLACK
+    assert "did not finish within timeout-seconds (1 s)" in error.message
+    assert "CreateArtifact" in error.message
+    assert RESERVED not in error.message
+
+
+@pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "body"])
+def test_blob_storage_that_never_finishes_ends_with_the_budget(zip_file: Path, kind: Kind) -> None:
+    """A Put Blob whose status line was cut by the budget's end is a failed Put Blob; it used
+    to be taken for a 201 without headers, and the upload went on to FinalizeArtifact."""
+    with SlowServer(answer(kind, status=201)) as blob:
+        created = json.dumps({"ok": True, "signed_upload_url": f"{blob.url}/c/b.zip?sig=x"})
+        with SlowServer(answer("reply", body=created.encode())) as results:
+            made = service(ACTIONS_RESULTS_URL=results.url + "/")
+            started = time.monotonic()
+            error = upload_within(made, zip_file, 1.0)
+            elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + SLACK
+    assert "did not finish within timeout-seconds (1 s)" in error.message
+    assert "to blob storage failed" in error.message
+    assert RESERVED in error.message
+    called = [line.split(" ")[1].rsplit("/", 1)[-1] for line in results.request_lines]
+    assert called == ["CreateArtifact"], "no FinalizeArtifact after a Put Blob cut short"
 
 
 # --- the whole upload against Azurite and the results double -----------------------------------

@@ -4,12 +4,15 @@ answer is classified, redirects, and the retry waits it asks for."""
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 import responses
 from devtools.doubles.codearts import small_zip
+from devtools.doubles.slow import SlowServer, answer
 from responses import matchers
 from responses.registries import OrderedRegistry
 from tenacity import Future, RetryCallState, Retrying
@@ -33,18 +36,24 @@ def session() -> Iterator[requests.Session]:
         yield made
 
 
-def fetch_once(session: requests.Session, base: str = BASE) -> tuple[Fetched, bytes]:
+def fetch_once(
+    session: requests.Session, base: str = BASE, budget: float = 30
+) -> tuple[Fetched, bytes]:
     received = bytearray()
     client = LogClient(
-        base, TokenCredentials(TOKEN, base), session, cancel=CancelToken(), deadline=Deadline(30)
+        base,
+        TokenCredentials(TOKEN, base),
+        session,
+        cancel=CancelToken(),
+        deadline=Deadline(budget),
     )
     fetched = client.fetch(ID1, received.extend)
     return fetched, bytes(received)
 
 
-def error_of(session: requests.Session) -> ActionError:
+def error_of(session: requests.Session, base: str = BASE, budget: float = 30) -> ActionError:
     with pytest.raises(ActionError) as caught:
-        fetch_once(session)
+        fetch_once(session, base, budget)
     return caught.value
 
 
@@ -173,3 +182,49 @@ def test_other_errors_back_off_exponentially() -> None:
     assert all(
         client_module.BACKOFF_INITIAL / 2 <= wait <= client_module.BACKOFF_INITIAL for wait in waits
     )
+
+
+# -- answers that are not a ZIP are read up to a cap, and keep their status -----------------------
+
+
+def test_an_endless_error_body_is_read_up_to_the_cap(session: requests.Session) -> None:
+    """Before: drained until the budget ran out, then TIMEOUT without the 502."""
+    endless = answer("body", status=502, content_type="text/html", interval=0, piece=1 << 16)
+    with SlowServer(endless) as server:
+        started = time.monotonic()
+        error = error_of(session, server.url, budget=30)
+        elapsed = time.monotonic() - started
+    assert (error.code, error.http_status, error.retryable) == ("HTTP_502", 502, True)
+    assert f"text/html body of {client_module.MAX_ERROR_BODY} bytes" in error.message
+    assert "read no further" in error.message
+    assert elapsed < 10
+    assert sum(server.sent) < 64 << 20, "the connection was closed, not drained"
+
+
+def test_a_capped_error_body_that_parses_keeps_its_code(session: requests.Session) -> None:
+    error_json = json.dumps({"error_code": "CC.00050099", "error_msg": "busy"}).encode()
+    padded = answer("body", status=500, body=error_json, filler=b" ", interval=0, piece=1 << 16)
+    with SlowServer(padded) as server:
+        error = error_of(session, server.url)
+    assert (error.code, error.http_status, error.message) == ("CC.00050099", 500, "busy")
+
+
+def test_an_error_body_still_arriving_when_time_runs_out_keeps_the_status(
+    session: requests.Session,
+) -> None:
+    """A status that arrived is the news; the budget's end is a note on its body."""
+    with SlowServer(answer("body", status=503, interval=0.05)) as server:
+        started = time.monotonic()
+        error = error_of(session, server.url, budget=1)
+        elapsed = time.monotonic() - started
+    assert (error.code, error.http_status) == ("HTTP_503", 503)
+    assert "still arriving when time ran out" in error.message
+    assert elapsed < 1 + 1.0
+
+
+def test_an_endless_body_that_is_not_a_zip_keeps_its_200(session: requests.Session) -> None:
+    endless = answer("body", body=b"<html>", content_type="text/html", interval=0, piece=1 << 16)
+    with SlowServer(endless) as server:
+        error = error_of(session, server.url)
+    assert (error.code, error.http_status) == ("INVALID_RESPONSE", 200)
+    assert "read no further" in error.message
