@@ -22,7 +22,7 @@ from .errors import ArtifactUploadFailed, AuthFailed, Cancelled, InternalError, 
 from .http import CancelToken
 from .inputs import Settings
 from .outcome import Outcome, SubJobResult, failure
-from .pipeline import Context, Log, process
+from .pipeline import Context, Log, Progress, Silent, process
 
 MAX_PARALLEL = 4
 CANCEL_GRACE_SECONDS = 3.0
@@ -35,8 +35,10 @@ def run(
     *,
     log: Log,
     cancel: CancelToken,
+    progress: Progress | None = None,
 ) -> Outcome:
-    """Fetch (and upload) every sub-job; the results keep the input order."""
+    """Fetch (and upload) every sub-job; the results keep the input order. `progress` hears how
+    far each transfer is (the CLI's bars); the action's log has its own lines."""
     artifacts, warnings = artifact_service(settings, env, cancel)
     ids = settings.sub_job_ids
     unwritable = prepare_directory(settings.directory)
@@ -53,6 +55,7 @@ def run(
         cancel=cancel,
         log=log,
         artifacts=artifacts,
+        progress=progress or Silent(),
     )
     results = _run_all(ctx, ids)
     return Outcome(results=tuple(results), warnings=tuple(warnings), cancelled=cancel.cancelled)

@@ -10,9 +10,11 @@ finds is information, never a failure of the sub-job.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import requests
 import tenacity
@@ -40,6 +42,26 @@ class Saved:
     listing: reader.Listing
 
 
+class Progress(Protocol):
+    """Hears how far each sub-job's download and upload are (the CLI draws bars from it)."""
+
+    def update(self, sub_job_id: str, phase: str, done: int, total: int | None) -> None:
+        """`done` of `total` bytes (None: unknown) for `phase`, "download" or "upload"."""
+
+    def close(self, sub_job_id: str, phase: str) -> None:
+        """The phase has ended, whatever its result."""
+
+
+class Silent:
+    """No progress shown: the action's log has its own lines."""
+
+    def update(self, sub_job_id: str, phase: str, done: int, total: int | None) -> None:
+        pass
+
+    def close(self, sub_job_id: str, phase: str) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class Context:
     """What every sub-job of a run shares."""
@@ -50,6 +72,7 @@ class Context:
     log: Log
     artifacts: ArtifactService | ArtifactUploadFailed | None
     """Where ZIPs are published; the reason uploads cannot work; or None for no upload."""
+    progress: Progress = field(default_factory=Silent)
 
 
 def process(ctx: Context, sub_job_id: str) -> SubJobResult:
@@ -99,12 +122,22 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
             retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
             before_sleep=_retry_logger(ctx.log, sub_job_id),
         )
-        return attempts(_attempt, client, sub_job_id, ctx.settings.zip_path(sub_job_id))
+        try:
+            return attempts(_attempt, ctx, client, sub_job_id)
+        finally:
+            ctx.progress.close(sub_job_id, "download")
 
 
-def _attempt(client: LogClient, sub_job_id: str, dest: Path) -> Saved:
+def _attempt(ctx: Context, client: LogClient, sub_job_id: str) -> Saved:
+    dest = ctx.settings.zip_path(sub_job_id)
+    counter = _Counter(ctx.progress, sub_job_id, "download")
     with PartFile(dest) as part:
-        fetched = client.fetch(sub_job_id, part.write)
+
+        def write(chunk: bytes) -> None:
+            part.write(chunk)
+            counter.add(len(chunk))
+
+        fetched = client.fetch(sub_job_id, write, counter.start)
         part.close()
         listing = verify(part.path, fetched)
         part.commit()
@@ -192,11 +225,39 @@ def upload(
             retention_days=ctx.settings.retention_days,
             overwrite=ctx.settings.overwrite,
             deadline=Deadline(ctx.settings.timeout_seconds),
+            sent=_Counter(ctx.progress, result.sub_job_id, "upload", saved.fetched.size).add,
         )
     except ActionError as exc:
         return _upload_failed(ctx, result, exc)
+    finally:
+        ctx.progress.close(result.sub_job_id, "upload")
     ctx.log(f"{result.sub_job_id}: uploaded artifact {_quoted(name)} (id {artifact.artifact_id})")
     return replace(result, artifact_id=artifact.artifact_id, artifact_url=artifact.url)
+
+
+class _Counter:
+    """Bytes done in one phase, told to the progress (from several threads for an upload)."""
+
+    def __init__(
+        self, progress: Progress, sub_job_id: str, phase: str, total: int | None = None
+    ) -> None:
+        self._progress = progress
+        self._sub_job_id = sub_job_id
+        self._phase = phase
+        self._total = total
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def start(self, total: int | None) -> None:
+        with self._lock:
+            self._total, self._done = total, 0
+        self._progress.update(self._sub_job_id, self._phase, 0, total)
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self._done += count
+            done, total = self._done, self._total
+        self._progress.update(self._sub_job_id, self._phase, done, total)
 
 
 def _upload_failed(ctx: Context, result: SubJobResult, error: ActionError) -> SubJobResult:

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from codearts_check_logs.entry import cli
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
 GITLAB = EXAMPLES / "gitlab" / ".gitlab-ci.yml"
@@ -30,9 +32,6 @@ PUBLISHED_IMAGE = re.compile(
 )
 SDK_CREDENTIALS = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK")
 SECRET_NAMES = re.compile(r"HUAWEI|_AK\b|_SK\b|SECRET|TOKEN|PASSWORD", re.I)
-# Options of `codearts-check-logs [options] SUB_JOB_ID...` that take a value, and flags.
-CLI_VALUE_OPTIONS = {"-o", "--output-dir", "--region", "--endpoint"}
-CLI_FLAGS = {"--json", "--no-triage", "--upload", "--version", "-h", "--help"}
 
 
 def gitlab_job(path: Path) -> dict[str, Any]:
@@ -62,22 +61,11 @@ def cli_calls(commands: list[str]) -> list[list[str]]:
 
 
 def output_dir(arguments: list[str]) -> str:
-    """The output folder a call saves to, after checking every option it passes."""
-    folder = "codearts-check-logs"
-    words = iter(arguments)
-    positionals = []
-    for word in words:
-        if word in CLI_VALUE_OPTIONS:
-            value = next(words)
-            if word in {"-o", "--output-dir"}:
-                folder = value
-        elif word.startswith("-"):
-            assert word in CLI_FLAGS, f"{word} is not an option of the CLI"
-            assert word != "--upload", "--upload works only inside GitHub Actions"
-        else:
-            positionals.append(word)
-    assert positionals, "the sub-job IDs are missing"
-    return folder
+    """The output folder a call saves to, as the CLI's own parser reads the call."""
+    parsed = cli.build_parser().parse_args(cli.flag_words(arguments))
+    assert parsed.ids or parsed.__dict__["sub-job-id"], "the sub-job IDs are missing"
+    assert not parsed.__dict__["upload-artifact"], "--upload works only inside GitHub Actions"
+    return str(parsed.path)
 
 
 def mentions_every_sdk_credential(text: str) -> None:

@@ -130,8 +130,10 @@ class BlobUpload:
     def __repr__(self) -> str:
         return "BlobUpload(<signed URL hidden>)"
 
-    def send(self, path: Path, size: int) -> None:
-        """Upload `size` bytes of `path` and commit them as the blob's content."""
+    def send(self, path: Path, size: int, sent: Callable[[int], None] | None = None) -> None:
+        """Upload `size` bytes of `path` and commit them as the blob's content; `sent` hears of
+        each part's bytes once blob storage has taken them (from several threads)."""
+        told = sent or (lambda _count: None)
         with path.open("rb") as source:
             fd = source.fileno()
             if size <= self._block_size:
@@ -140,8 +142,9 @@ class BlobUpload:
                     "x-ms-blob-content-type": self._content_type,
                 }
                 self._put(self._url, lambda: _Segment(fd, 0, size), headers, "Put Blob")
+                told(size)
                 return
-            block_ids = self._put_blocks(fd, size)
+            block_ids = self._put_blocks(fd, size, told)
         latest = "".join(f"<Latest>{escape(block_id)}</Latest>" for block_id in block_ids)
         body = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{latest}</BlockList>'.encode()
         self._put(
@@ -151,7 +154,7 @@ class BlobUpload:
             "Put Block List",
         )
 
-    def _put_blocks(self, fd: int, size: int) -> list[str]:
+    def _put_blocks(self, fd: int, size: int, told: Callable[[int], None]) -> list[str]:
         count = -(-size // self._block_size)
         if count > MAX_BLOCKS:
             raise BlobUploadError(f"the file needs more than {MAX_BLOCKS} blocks")
@@ -162,13 +165,7 @@ class BlobUpload:
         # Leaving the pool waits for every block: none outlives the file it reads from.
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="blob") as pool:
             futures = [
-                pool.submit(
-                    self._put,
-                    _with_query(self._url, f"comp=block&blockid={quote(block_id, safe='')}"),
-                    _segment_maker(fd, index * self._block_size, self._block_size, size),
-                    {},
-                    "Put Block",
-                )
+                pool.submit(self._put_block, block_id, fd, index * self._block_size, size, told)
                 for index, block_id in enumerate(block_ids)
             ]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
@@ -182,6 +179,18 @@ class BlobUpload:
         if failed is not None:
             raise failed
         return block_ids
+
+    def _put_block(
+        self, block_id: str, fd: int, offset: int, size: int, told: Callable[[int], None]
+    ) -> None:
+        length = min(self._block_size, size - offset)
+        self._put(
+            _with_query(self._url, f"comp=block&blockid={quote(block_id, safe='')}"),
+            lambda: _Segment(fd, offset, length),
+            {},
+            "Put Block",
+        )
+        told(length)
 
     def _put(
         self,
@@ -288,12 +297,6 @@ class _Segment:
 
 
 _BodyMaker = Callable[[], _Segment | bytes]
-
-
-def _segment_maker(fd: int, offset: int, block_size: int, size: int) -> _BodyMaker:
-    """A fresh body per attempt: a retried block is read from the file again."""
-    length = min(block_size, size - offset)
-    return lambda: _Segment(fd, offset, length)
 
 
 def _azure_error(response: requests.Response, content: bytes) -> str:

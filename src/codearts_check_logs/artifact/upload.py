@@ -95,8 +95,10 @@ class ArtifactService:
         retention_days: int | None,
         overwrite: bool,
         deadline: Deadline,
+        sent: Callable[[int], None] | None = None,
     ) -> UploadedArtifact:
-        """Publish `path` (`size` bytes, hex `sha256`) as artifact `name`, within `deadline`."""
+        """Publish `path` (`size` bytes, hex `sha256`) as artifact `name`, within `deadline`;
+        `sent` hears of the bytes blob storage has taken, as they are taken."""
         session, tracker = new_session(self._cancel, pool_size=self._concurrency + 1)
         lifecycle = _Lifecycle(self, name, deadline)
         with session, watchdog(deadline, tracker):
@@ -121,7 +123,7 @@ class ArtifactService:
                     block_size=self._block_size,
                     concurrency=self._concurrency,
                     backoff=self._blob_backoff,
-                ).send(path, size)
+                ).send(path, size, sent)
                 return lifecycle.finalize(results, size, sha256)
             except BlobUploadError as exc:
                 self._cancel.check()

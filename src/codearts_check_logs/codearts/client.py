@@ -61,6 +61,8 @@ BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 20.0
 
 Write = Callable[[bytes], None]
+Announce = Callable[[int | None], None]
+"""Told the ZIP's announced length (None when the server gave none) before its first byte."""
 
 
 def retry_wait(state: tenacity.RetryCallState) -> float:
@@ -108,12 +110,12 @@ class LogClient:
     def __repr__(self) -> str:
         return f"LogClient(base={self._base!r})"
 
-    def fetch(self, sub_job_id: str, write: Write) -> Fetched:
+    def fetch(self, sub_job_id: str, write: Write, announce: Announce | None = None) -> Fetched:
         """One attempt: the ZIP's bytes go to `write`; any other answer raises an ActionError."""
         self._cancel.check()
         response = self._open(sub_job_id)
         try:
-            return self._receive(response, write)
+            return self._receive(response, write, announce)
         finally:
             response.close()
 
@@ -155,7 +157,9 @@ class LogClient:
             url, params = target, None
         raise HttpStatusError(response.status_code, f"more than {MAX_REDIRECTS} redirects")
 
-    def _receive(self, response: requests.Response, write: Write) -> Fetched:
+    def _receive(
+        self, response: requests.Response, write: Write, announce: Announce | None
+    ) -> Fetched:
         status = response.status_code
         request_id = response.headers.get("X-Request-Id") or None
         chunks = self._chunks(response)
@@ -165,6 +169,8 @@ class LogClient:
             head = _head(chunks, len(LOCAL_HEADER))
             if not looks_like_zip(head):
                 raise _bad_success(response, _collect(chunks, head), request_id)
+            if announce is not None:
+                announce(_content_length(response))
             digest = hashlib.sha256()
             size = 0
             for chunk in _prepend(head, chunks):

@@ -10,12 +10,8 @@ could not be written, always exits non-zero.
 from __future__ import annotations
 
 import os
-import signal
-import sys
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from types import FrameType
 
 from .. import app, inputs, secrets
 from ..auth import ways
@@ -27,6 +23,7 @@ from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
 from ..render.textsafe import clean
 from .library_logs import route_library_logs
+from .signals import Signals, leave
 
 SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
 """Inputs whose values are secrets, masked before anything is printed."""
@@ -42,7 +39,7 @@ def main() -> int:
     try:
         mask_secrets(env)
         route_library_logs(commands.log)
-        _cancel_on_signals(cancel)
+        Signals(cancel)
         outcome, fail_on_error = _run(env, cancel)
     except Exception as exc:  # a defect still ends in a report
         outcome, fail_on_error = Outcome.failed(InternalError(type(exc).__name__)), True
@@ -52,12 +49,7 @@ def main() -> int:
     except Exception as exc:  # a defect while reporting: say so on the one channel left
         commands.annotate("error", f"INTERNAL_ERROR: unexpected {type(exc).__name__} (a bug)")
         code = 1
-    if threading.active_count() > 1:
-        # Sub-jobs abandoned after a cancel: do not wait for them at interpreter exit.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    return leave(code)
 
 
 def mask_secrets(env: Mapping[str, str]) -> None:
@@ -123,13 +115,3 @@ def exit_status(outcome: Outcome, *, fail_on_error: bool) -> int:
     if outcome.cancelled or outcome.channel_errors:
         return 1
     return 0 if outcome.ok or not fail_on_error else 1
-
-
-def _cancel_on_signals(cancel: CancelToken) -> None:
-    """A cancelled job (SIGTERM from the runner, SIGINT) stops every request and cleans up."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        cancel.cancel()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)

@@ -1,17 +1,22 @@
-"""The command line for other CI systems: same options as the inputs, exit codes 0/1/2."""
+"""The command line for other CI systems: the inputs as options and flags, secrets from the
+environment, the text and JSON outcome, progress on a terminal, and every exit status."""
 
 from __future__ import annotations
 
 import json
 import os
+import pty
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 
+from codearts_check_logs import __version__
 from codearts_check_logs import inputs as config
 from codearts_check_logs.entry import cli
 from tests.conftest import ID1, ID2, TOKEN
@@ -71,7 +76,7 @@ def test_json_output(sim: Simulator, tmp_path: Path) -> None:
     proc = run_cli([ID1, "--endpoint", sim.base_url, "--json"], tmp_path)
 
     assert proc.returncode == 0, proc.stderr
-    [entry] = json.loads(proc.stdout)
+    [entry] = json.loads(proc.stdout)["results"]
     assert entry["sub_job_id"] == ID1
     assert entry["status"] == "success"
 
@@ -91,7 +96,7 @@ def test_bad_input_exit_2(
     proc = run_cli(args, tmp_path, token=token)
 
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: ")
+    assert proc.stderr.startswith("codearts-check-logs: error: ")
     assert sim.requests == []
 
 
@@ -138,7 +143,7 @@ def test_temporary_keys_and_a_project_from_the_sdk_variables(tmp_path: Path) -> 
 def test_no_credentials_at_all_exit_2(sim: Simulator, tmp_path: Path) -> None:
     proc = run_cli([ID1, "--endpoint", sim.base_url], tmp_path, token=None)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: no credentials")
+    assert proc.stderr.startswith("codearts-check-logs: error: no credentials")
     assert "HUAWEICLOUD_SDK_AK" in proc.stderr
 
 
@@ -155,7 +160,7 @@ def test_text_output_shows_the_triage(sim: Simulator, tmp_path: Path) -> None:
 def test_json_output_has_the_problems_and_the_triage(sim: Simulator, tmp_path: Path) -> None:
     proc = run_cli([ID1, "--endpoint", sim.base_url, "--json"], tmp_path)
 
-    [entry] = json.loads(proc.stdout)
+    [entry] = json.loads(proc.stdout)["results"]
     assert entry["problems"] == 8
     triage = entry["triage"]
     assert set(triage) == {"main_log", "truncated", "members", "problems", "tail", "notes"}
@@ -168,7 +173,7 @@ def test_json_output_has_the_problems_and_the_triage(sim: Simulator, tmp_path: P
 def test_triage_can_be_turned_off(sim: Simulator, tmp_path: Path, off: list[str]) -> None:
     proc = run_cli([ID1, "--endpoint", sim.base_url, "--json", *off], tmp_path)
 
-    [entry] = json.loads(proc.stdout)
+    [entry] = json.loads(proc.stdout)["results"]
     assert (entry["problems"], entry["triage"]) == (None, None)
     assert "triage" not in proc.stderr
 
@@ -179,3 +184,212 @@ def test_a_bad_triage_pattern_is_bad_input(sim: Simulator, tmp_path: Path) -> No
     assert proc.returncode == 2
     assert "triage-pattern is not a valid regular expression" in proc.stderr
     assert sim.requests == []
+
+
+# -- flags, the output folder, help and version -------------------------------------------------
+
+
+def test_booleans_are_flags_with_the_actions_spelling_still_understood() -> None:
+    assert cli.flag_words(["--overwrite", "true", "--triage=false", ID1]) == [
+        "--overwrite",
+        "--no-triage",
+        ID1,
+    ]
+    assert cli.flag_words(["--fail-on-error", "false", "--upload-artifact", "TRUE"]) == [
+        "--no-fail-on-error",
+        "--upload",
+    ]
+    assert cli.flag_words(["--overwrite", ID1]) == ["--overwrite", ID1], "an ID is no boolean"
+    parsed = cli.build_parser().parse_args(cli.flag_words(["--no-triage", "--overwrite"]))
+    assert (parsed.triage, parsed.overwrite, parsed.__dict__["upload-artifact"]) == (
+        False,
+        True,
+        False,
+    )
+
+
+def test_output_dir_upload_and_json(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "-o", "logs/here", "--endpoint", sim.base_url, "--json"], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "logs" / "here" / f"{ID1}.zip").read_bytes() == sim.zip_bytes(ID1)
+    report = json.loads(proc.stdout)
+    assert set(report) == {
+        "schema",
+        "status",
+        "cancelled",
+        "problems",
+        "error",
+        "warnings",
+        "results",
+    }
+    assert (report["schema"], report["status"], report["cancelled"]) == (1, "success", False)
+    assert report["error"] is None
+    assert report["warnings"] == [], "no upload asked for, so no warning about it"
+    [entry] = report["results"]
+    assert entry["file"] == f"logs/here/{ID1}.zip"
+    assert entry["artifact_id"] == ""
+
+
+def test_bad_input_prints_nothing_on_stdout_even_for_json(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli(
+        [ID1, "--endpoint", sim.base_url, "--json", "--iam-user", "bob"], tmp_path, token=None
+    )
+
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "iam-password" in proc.stderr
+
+
+def test_json_carries_a_refused_credential_exchange(tmp_path: Path) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        proc = run_cli(
+            [ID1, "--endpoint", gateway.base_url, "--iam-endpoint", cloud.iam.url, "--json",
+             "--iam-user", cloud.user.name, "--iam-domain", cloud.account.domain_name],
+            tmp_path,
+            token=None,
+            extra={"CODEARTS_CHECK_IAM_PASSWORD": "not-the-password"},
+        )  # fmt: skip
+        assert gateway.requests == [], "nothing reached CodeArts Check"
+
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert (report["status"], report["results"]) == ("failure", [])
+    assert report["error"]["service"] == "IAM"
+    assert report["error"]["step"] == "password token"
+    assert "not-the-password" not in proc.stdout + proc.stderr
+
+
+def test_upload_outside_github_actions_is_skipped_with_a_warning(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--upload", "--json"], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["warnings"][0].startswith("Artifact upload skipped")
+
+
+def test_help_documents_the_exit_statuses_and_the_credentials() -> None:
+    text = cli.build_parser().format_help()
+    for fragment in ("130", "143", "HUAWEICLOUD_SDK_AK", "CODEARTS_CHECK_TOKEN", "-o DIR"):
+        assert fragment in text
+    assert "--token " not in text
+    assert "--secret-access-key" not in text
+
+
+def test_version(tmp_path: Path) -> None:
+    proc = run_cli(["--version"], tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"codearts-check-logs {__version__}"
+
+
+# -- exit statuses ---------------------------------------------------------------------------
+
+
+def test_no_fail_on_error_exits_0_on_failure(sim: Simulator, tmp_path: Path) -> None:
+    for args in (["--no-fail-on-error"], ["--fail-on-error", "false"]):
+        sim.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no"}))
+        proc = run_cli([ID1, "--endpoint", sim.base_url, *args], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert f"FAIL  {ID1}" in proc.stdout
+
+
+def test_unknown_option_is_bad_input(tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--no-such-option"], tmp_path)
+    assert proc.returncode == 2
+
+
+def test_the_iam_password_comes_from_the_environment(tmp_path: Path) -> None:
+    with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
+        user = cloud.user
+        proc = run_cli(
+            [ID1, "--endpoint", gateway.base_url, "--iam-endpoint", cloud.iam.url,
+             "--iam-user", user.name, "--iam-domain", cloud.account.domain_name],
+            tmp_path,
+            token=None,
+            extra={"CODEARTS_CHECK_IAM_PASSWORD": user.password},
+        )  # fmt: skip
+
+    assert proc.returncode == 0, proc.stderr
+    assert user.password not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_at_once_removes_partial_files_and_says_so(
+    sim: Simulator, tmp_path: Path, signum: int, status: int
+) -> None:
+    sim.set_zip_size(ID1, 4 << 20)
+    sim.script(ID1, Step.stall(60, after_headers=True))
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
+    }
+    env["CODEARTS_CHECK_TOKEN"] = TOKEN
+    with subprocess.Popen(
+        [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint", sim.base_url],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.rglob("*.part")):
+            assert time.monotonic() < deadline, "the download never started"
+            time.sleep(0.02)
+        signalled = time.monotonic()
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+
+    assert time.monotonic() - signalled < 5
+    assert process.returncode == status
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert f"FAIL  {ID1}" in stdout
+    assert "CANCELLED" in stdout
+    assert list(tmp_path.rglob("*.part")) == []
+    assert not (tmp_path / "codearts-check-logs" / f"{ID1}.zip").exists()
+
+
+# -- progress ----------------------------------------------------------------------------------
+
+
+def test_a_pipe_gets_plain_progress_lines(sim: Simulator, tmp_path: Path) -> None:
+    sim.set_zip_size(ID1, 8 << 20)
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--no-triage"], tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if ": download " in line]
+    assert [line.split("download ")[1].split("%")[0] for line in lines] == ["25", "50", "75", "100"]
+    assert "\r" not in proc.stderr
+
+
+def test_a_terminal_gets_progress_bars(sim: Simulator, tmp_path: Path) -> None:
+    sim.set_zip_size(ID1, 8 << 20)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
+    }
+    env.update({"CODEARTS_CHECK_TOKEN": TOKEN, "COLUMNS": "100"})
+    primary, secondary = pty.openpty()
+    screen = b""
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint",
+             sim.base_url, "--no-triage"],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=secondary,
+        ) as process:  # fmt: skip
+            os.close(secondary)
+            while True:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            process.wait(timeout=60)
+    finally:
+        os.close(primary)
+
+    text = screen.decode("utf-8", "replace")
+    assert process.returncode == 0, text
+    assert "\r" in text, "a bar redraws itself"
+    assert f"{ID1[:8]}… download" in text
+    assert "100%" in text
+    assert "8.00M" in text or "8.0M" in text
+    assert ": download 25%" not in text, "no plain lines on a terminal"

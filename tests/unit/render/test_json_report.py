@@ -1,0 +1,38 @@
+"""The CLI's JSON: one shape whatever happened."""
+
+from __future__ import annotations
+
+import json
+
+from codearts_check_logs.errors import AuthFailed
+from codearts_check_logs.outcome import Outcome
+from codearts_check_logs.render.json_report import json_report
+from tests.samples import failed_result, ok_result, outcome_of
+
+KEYS = {"schema", "status", "cancelled", "problems", "error", "warnings", "results"}
+
+
+def test_sub_job_results_with_their_triage() -> None:
+    report = json_report(outcome_of(ok_result(), failed_result("expired\n::error::x")))
+    assert set(report) == KEYS
+    assert (report["status"], report["error"], report["problems"]) == ("failure", None, None)
+    assert [r["status"] for r in report["results"]] == ["success", "failure"]
+    assert report["results"][1]["error_message"] == "expired ::error::x"
+    assert report["results"][0]["triage"] is None
+    json.dumps(report)
+
+
+def test_a_run_level_failure() -> None:
+    error = AuthFailed("no", service="STS", step="AssumeAgencyWithOIDC", code="STS5.1002")
+    report = json_report(Outcome.failed(error, warnings=("watch\nout",)))
+    assert set(report) == KEYS
+    assert report["results"] == []
+    assert report["error"] == {
+        "code": "STS5.1002",
+        "message": "no",
+        "http_status": None,
+        "request_id": "",
+        "service": "STS",
+        "step": "AssumeAgencyWithOIDC",
+    }
+    assert report["warnings"] == ["watch out"]
