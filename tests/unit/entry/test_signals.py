@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from codearts_check_logs.entry.signals import Signals, leave
+from codearts_check_logs.entry.signals import Signals
 from codearts_check_logs.http import CancelToken
 
 
@@ -30,5 +33,27 @@ def test_a_signal_cancels_and_is_remembered(signum: int) -> None:
     assert signals.received == signum
 
 
-def test_leaving_with_no_other_thread_returns_the_status() -> None:
-    assert leave(3) == 3
+def test_leaving_does_not_wait_for_threads_still_winding_down() -> None:
+    """In a subprocess: `leave` ends this process at once when a thread is still running."""
+    code = (
+        "import threading, time\n"
+        "from codearts_check_logs.entry.signals import leave\n"
+        "threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "print('left', flush=True)\n"
+        "leave(3)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (done.returncode, done.stdout) == (3, "left\n")
+    assert time.monotonic() - started < 10
+
+
+def test_leaving_alone_returns_the_status() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from codearts_check_logs.entry.signals import leave; "
+         "sys.exit(leave(4))"],
+        timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 4
