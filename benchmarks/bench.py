@@ -150,22 +150,25 @@ class BenchDouble(ResultsDouble):
 
 
 @contextmanager
-def simulator(sizes: dict[str, int]) -> Iterator[str]:
-    """The simulator in its own process; yields its base URL."""
-    argv = [sys.executable, "-m", "devtools.doubles.codearts", "--port", "0"]
-    argv += ["--token", TOKEN]
-    for sub_job, size in sizes.items():
+def simulator(
+    sizes: dict[str, int] | None = None, files: dict[str, Path] | None = None
+) -> Iterator[str]:
+    """The simulator in its own process, serving generated ZIPs of the given sizes and ZIP files
+    as they are; yields its base URL."""
+    argv = [sys.executable, "-m", "devtools.doubles.codearts", "--port", "0", "--token", TOKEN]
+    for sub_job, size in (sizes or {}).items():
         argv += ["--zip-size", f"{sub_job}={size}"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        match = LISTENING.search(line)
-        if not match:
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    for sub_job, path in (files or {}).items():
+        argv += ["--zip-file", f"{sub_job}={path}"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
+        try:
+            line = process.stdout.readline() if process.stdout else ""
+            match = LISTENING.search(line)
+            if not match:
+                raise RuntimeError(f"the simulator did not start: {line!r}")
+            yield match.group(1)
+        finally:
+            process.terminate()
 
 
 def expected_digest(base_url: str, sub_job: str, work: Path) -> str:
@@ -194,7 +197,7 @@ def base_env(home: Path) -> dict[str, str]:
 
 def our_cli(base_url: str, sub_job: str, cwd: Path) -> Sample:
     argv = [sys.executable, "-m", "codearts_check_logs.entry.cli", sub_job]
-    argv += ["--endpoint", base_url, "--path", "out", "--upload-artifact", "false"]
+    argv += ["--endpoint", base_url, "-o", "out"]
     return timed(argv, env=cli_env(cwd), cwd=cwd)
 
 
@@ -315,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for _ in range(COLD_STARTS):
                 area = fresh(work / "run")
                 cli = [sys.executable, "-m", "codearts_check_logs.entry.cli", cold_id]
-                cli += ["--endpoint", base_url, "--path", "out"]
+                cli += ["--endpoint", base_url, "-o", "out"]
                 colds["CLI"].append(
                     cold_start(base_url, partial(timed, cli, env=cli_env(area), cwd=area))
                 )

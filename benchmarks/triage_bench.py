@@ -3,7 +3,7 @@ main bench (not a test; asserts nothing).
 
 First, the two figures that matter to a user, each beside the download of the same ZIP: the
 simulator serves the file from disk in its own process on loopback, and for each ZIP the bench
-times, a few times each, `curl` to a file (the floor), our CLI with `--triage false` (download
+times, a few times each, `curl` to a file (the floor), our CLI with `--no-triage` (download
 only) and our CLI as it runs by default (download, then triage), each with its peak RSS from
 GNU time. The ZIPs are 64 MiB of text logs and a ZIP bomb (a member of 2 GiB of zeros).
 
@@ -37,11 +37,10 @@ import time
 import tracemalloc
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.bench import TOKEN, Sample, cli_env, curl, fresh, machine, timed
+from benchmarks.bench import Sample, cli_env, curl, fresh, machine, simulator, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -208,26 +207,9 @@ def cases(zips: dict[str, Path]) -> Iterator[tuple[str, Path, str]]:
 LISTENING = re.compile(r"listening on (\S+)")
 
 
-@contextmanager
-def serving(files: dict[str, Path]) -> Iterator[str]:
-    """The simulator in its own process, serving each file as it is; yields its base URL."""
-    argv = [sys.executable, "-m", "devtools.doubles.codearts", "--port", "0", "--token", TOKEN]
-    for sub_job, path in files.items():
-        argv += ["--zip-file", f"{sub_job}={path}"]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
-        try:
-            line = process.stdout.readline() if process.stdout else ""
-            match = LISTENING.search(line)
-            if not match:
-                raise RuntimeError(f"the simulator did not start: {line!r}")
-            yield match.group(1)
-        finally:
-            process.terminate()
-
-
 def our_cli(base_url: str, sub_job: str, cwd: Path, *, triage: bool) -> Sample:
     argv = [sys.executable, "-m", "codearts_check_logs.entry.cli", sub_job, "--endpoint", base_url]
-    argv += ["--path", "out", "--upload-artifact", "false", "--triage", str(triage).lower()]
+    argv += ["-o", "out", "--triage" if triage else "--no-triage"]
     return timed(argv, env=cli_env(cwd), cwd=cwd)
 
 
@@ -242,7 +224,7 @@ def downloads(zips: dict[str, Path], repeats: int, work: Path) -> dict[str, Down
     """curl, our CLI without triage and our CLI with it, `repeats` times each, per ZIP."""
     ids = {name: f"{index + 1:032x}" for index, name in enumerate(zips)}
     found: dict[str, Download] = {}
-    with serving({ids[name]: path for name, path in zips.items()}) as base_url:
+    with simulator(files={ids[name]: path for name, path in zips.items()}) as base_url:
         for name in zips:
             sub_job = ids[name]
             runs = Download([], [], [])

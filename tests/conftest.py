@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from devtools.doubles.account import ManualClock
 from devtools.doubles.azurite import Azurite, BlobProxy
+from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
 from devtools.doubles.codearts import Simulator
 from devtools.doubles.results import (
     EXAMPLE_JOB_ID,
@@ -24,6 +26,7 @@ from codearts_check_logs import secrets
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
 from codearts_check_logs.http import CancelToken
+from tests.doubles.helpers import START
 
 TOKEN = "MIIEtestTOKEN-5f2b9c1e_d0a7+4b3c/9e8f=="
 ID1 = "a777ff00d3cf4d369d87066806ae0001"
@@ -37,6 +40,19 @@ def _forget_secrets() -> Iterator[None]:
     secrets.clear()
     yield
     secrets.clear()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock the tests move by hand, for the credential doubles and the code under test."""
+    return ManualClock(START)
+
+
+@pytest.fixture
+def cloud(clock: ManualClock) -> Iterator[HuaweiCloud]:
+    """Huawei Cloud's credential services (IAM, STS, GitHub's ID token) on loopback."""
+    with huawei_cloud(clock=clock) as running:
+        yield running
 
 
 @pytest.fixture
