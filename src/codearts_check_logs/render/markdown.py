@@ -71,7 +71,7 @@ def render_markdown(outcome: Outcome) -> str:
         parts.append(_left_out(messages, shown, "messages are not shown here"))
     if outcome.error is not None:
         parts += room.leading([_run_error_md(outcome.error) + "\n"])
-        return "".join(parts)
+        return _joined(parts)
 
     results = outcome.results
     table = "| Sub-job | Result | Size | Artifact |\n|---|---|---|---|\n"
@@ -87,7 +87,12 @@ def render_markdown(outcome: Outcome) -> str:
     if len(sections) < len(results):
         what = "sub-jobs are not shown in detail here"
         parts.append(_left_out(results, sections, what, listed=True))
-    return "".join(parts)
+    return _joined(parts)
+
+
+def _joined(parts: list[str]) -> str:
+    """The pieces, each followed by a blank line but the last."""
+    return "".join(parts).rstrip("\n") + "\n"
 
 
 def _left_out(every: Sized, shown: Sized, what: str, *, listed: bool = False) -> str:
