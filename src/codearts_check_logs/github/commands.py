@@ -48,7 +48,12 @@ def annotate(level: str, message: str) -> None:
 
 
 def write_outputs(path: str, values: Mapping[str, str]) -> None:
-    """Append every output to the `GITHUB_OUTPUT` file in one write."""
+    """Append every output to the `GITHUB_OUTPUT` file in one write.
+
+    As heredocs (`name<<delimiter`, the value, the delimiter): `render.outputs.outputs_for`
+    counts that encoding in its budget (`HEREDOC_BYTES` an output), so what this writes stays
+    within GitHub's 1 MB. Scrubbing never lengthens them while every secret is at least as long
+    as its replacement, `***`."""
     text = "".join(
         prepare_key_value_message(name, redact(value)) + os.linesep
         for name, value in values.items()

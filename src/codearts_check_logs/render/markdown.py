@@ -2,20 +2,29 @@
 
 Service text arrives cleaned (one line, capped) and is escaped here with `md`, so it cannot add
 structure, HTML, mentions or references. The Markdown stays under `MAX_SUMMARY_BYTES`, far below
-the runner's 1 MiB per step (beyond which it drops the whole summary): sub-jobs that do not fit
-are counted, not shown.
+the runner's 1 MiB per step (beyond which it drops the whole summary), whatever the outcome holds:
+every piece is measured as written, after escaping (a `|` takes 6 bytes), and drawn from one
+`Budget` in order of importance. Rows, sections and messages that do not fit are counted, not
+shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 from ..outcome import Failure, Outcome, SubJobResult
 from ..ziplog.reader import Listing
+from .budget import Budget
 from .hints import hint_for
 from .textsafe import clean, md
 from .triage import share, triage_md
 
 TITLE = "CodeArts Check logs"
 MAX_SUMMARY_BYTES = 256 * 1024
+"""The whole summary in bytes: a quarter of what the runner accepts, so it loads quickly."""
+NOTES_BYTES = 1024
+"""Kept back for the lines that count what did not fit: at most three, our words and numbers."""
+MAX_CODE = 200
 MAX_NAME = 200
 LISTED_MEMBERS = 20
 
@@ -35,7 +44,7 @@ def format_size(size: int | None) -> str:
 def headline(outcome: Outcome) -> str:
     """One sentence for the top of the summary, the end of the log and the CLI."""
     if outcome.error is not None:
-        return f"{TITLE}: nothing fetched ({outcome.error.code})"
+        return f"{TITLE}: nothing fetched ({clean(outcome.error.code, MAX_CODE)})"
     total = len(outcome.results)
     failed = outcome.failed_count
     cancelled = " (the job was cancelled)" if outcome.cancelled else ""
@@ -45,31 +54,52 @@ def headline(outcome: Outcome) -> str:
 
 
 def render_markdown(outcome: Outcome) -> str:
-    """The job summary for one run of the action."""
+    """The job summary for one run of the action, within `MAX_SUMMARY_BYTES` for any outcome.
+
+    From one budget, in this order: the headline, the run's warnings and failed channels, the
+    run-level failure or else the overview table row by row, then one section per sub-job. Each
+    kind stops at its first piece that does not fit, and a line counts what it left out.
+    """
+    room = Budget(MAX_SUMMARY_BYTES - NOTES_BYTES)
     mark = "✅" if outcome.status == "success" else "❌"
-    parts = [f"## {mark} {headline(outcome)}\n"]
-    parts += [f"> ⚠️ {md(clean(warning))}\n" for warning in outcome.warnings]
-    parts += [f"> ❌ {md(clean(problem))}\n" for problem in outcome.channel_errors]
+    parts = room.leading([f"## {mark} {headline(outcome)}\n\n"])
+    messages = [("⚠️", warning) for warning in outcome.warnings]
+    messages += [("❌", problem) for problem in outcome.channel_errors]
+    shown = room.leading(f"> {sign} {md(clean(text))}\n\n" for sign, text in messages)
+    parts += shown
+    if len(shown) < len(messages):
+        parts.append(_left_out(messages, shown, "messages are not shown here"))
     if outcome.error is not None:
-        parts.append(_run_error_md(outcome.error))
-        return "\n".join(parts)
-    parts.append(_overview_md(outcome.results))
-    used = sum(len(p.encode()) for p in parts)
-    hidden = 0
-    triage_bytes = share(MAX_SUMMARY_BYTES, len(outcome.results))
-    for result in outcome.results:
-        section = _section_md(result, triage_bytes)
-        if hidden or used + len(section.encode()) > MAX_SUMMARY_BYTES:
-            hidden += 1
-            continue
-        parts.append(section)
-        used += len(section.encode())
-    if hidden:
-        parts.append(
-            f"_{hidden} more sub-jobs are not shown here to keep the summary within GitHub's "
-            "size limit; the `results` output lists every one._\n"
-        )
-    return "\n".join(parts)
+        parts += room.leading([_run_error_md(outcome.error) + "\n"])
+        return _joined(parts)
+
+    results = outcome.results
+    table = "| Sub-job | Result | Size | Artifact |\n|---|---|---|---|\n"
+    rows = room.leading(_overview_row(r) + "\n" for r in results) if room.take(table + "\n") else []
+    if rows:
+        parts += [table, *rows, "\n"]
+    if len(rows) < len(results):
+        parts.append(_left_out(results, rows, "sub-jobs are not in the table above", listed=True))
+
+    triage_bytes = share(MAX_SUMMARY_BYTES, len(results))
+    sections = room.leading(_section_md(r, triage_bytes) + "\n" for r in results)
+    parts += sections
+    if len(sections) < len(results):
+        what = "sub-jobs are not shown in detail here"
+        parts.append(_left_out(results, sections, what, listed=True))
+    return _joined(parts)
+
+
+def _joined(parts: list[str]) -> str:
+    """The pieces, each followed by a blank line but the last."""
+    return "".join(parts).rstrip("\n") + "\n"
+
+
+def _left_out(every: Sized, shown: Sized, what: str, *, listed: bool = False) -> str:
+    """The line that counts what did not fit; it takes room kept back for it (`NOTES_BYTES`)."""
+    count = f"{len(every) - len(shown)}{' more' if shown else ''}"
+    where = "; the `results` output lists every one" if listed else ""
+    return f"_{count} {what}, to keep the summary within GitHub's size limit{where}._\n\n"
 
 
 def _run_error_md(error: Failure) -> str:
@@ -87,16 +117,11 @@ def _run_error_md(error: Failure) -> str:
     return _table(rows) + (f"\n> **Hint:** {hint}\n" if hint else "")
 
 
-def _overview_md(results: tuple[SubJobResult, ...]) -> str:
-    lines = ["| Sub-job | Result | Size | Artifact |", "|---|---|---|---|"]
-    for r in results:
-        if r.ok:
-            result = f"✅ saved {md(r.file)}" if r.file else "✅"
-        else:
-            result = f"❌ {md(r.error_code)}"
-        artifact = f"[{md(r.artifact_name)}]({r.artifact_url})" if r.artifact_url else ""
-        lines.append(f"| `{r.sub_job_id}` | {result} | {format_size(r.size)} | {artifact} |")
-    return "\n".join(lines) + "\n"
+def _overview_row(r: SubJobResult) -> str:
+    saved = f" saved {md(r.file)}" if r.file else ""
+    result = f"✅{saved}" if r.ok else f"❌ {md(r.error_code)}"
+    artifact = f"[{md(r.artifact_name)}]({r.artifact_url})" if r.artifact_url else ""
+    return f"| `{r.sub_job_id}` | {result} | {format_size(r.size)} | {artifact} |"
 
 
 def _section_md(r: SubJobResult, triage_bytes: int) -> str:

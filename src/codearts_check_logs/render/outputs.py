@@ -4,15 +4,47 @@ Scalar outputs describe the first sub-job; `error-code` / `error-message` the fi
 (or the run-level failure); `problems` totals every triaged ZIP; `results` holds every sub-job.
 Annotations are capped per level at the runner's display limit, the last one counting what did
 not fit; triage notices come after every error and warning.
+
+GitHub limits outputs to 1 MB, so all of them together, as written to `GITHUB_OUTPUT`, stay within
+`OUTPUT_BYTES`: each scalar within `SCALAR_BYTES`, `results` within what they leave (`budget`).
+
+In `results`, an entry's ID, status, HTTP status, size, digest, artifact ID and problem count are
+small whatever happens: a 32-character ID (the inputs accept no other), `success` or `failure`,
+integers, 64 hex digits, at most 19 digits. Its texts are bounded but not small: the error code
+(cleaned to 200 characters), the path (4,096 bytes at most on Linux), the artifact URL (built from
+the run's environment) and above all the message (2,000 characters, up to 12 bytes each in JSON).
+Over budget, the messages are shortened first, longest first to one common cap, each cut one
+ending in `budget.CUT`. If cutting every message to the marker alone is not enough (paths of
+kilobytes for hundreds of sub-jobs, or hostile codes), every text but the ID is shortened the same
+way; for 500 sub-jobs the common cap then stays above 200 bytes, so any plain code is still whole.
+Only thousands of sub-jobs, more than the inputs accept, lose entries: the leading ones that fit
+stay.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from ..outcome import Outcome
+from ..outcome import Outcome, SubJobResult
+from .budget import CUT, fit, json_size, shorten, utf8_size
 from .textsafe import clean
 from .triage import notice
+
+OUTPUT_BYTES = 900_000
+"""Every output of the step together, as written to `GITHUB_OUTPUT`: GitHub's limit is 1 MB
+(1,000,000 bytes); a tenth is kept back, since how the runner counts (names, delimiters, other
+steps' outputs a job maps) is not documented."""
+SCALAR_BYTES = 8 * 1024
+"""Each output but `results`: room for `error-message` (2,000 characters) in any script."""
+HEREDOC_BYTES = 128
+"""What writing one output adds besides its name and value: `<<`, the delimiter twice
+(`ghadelimiter_` and a UUID, 49 characters) and three line breaks, 106 bytes even with CRLF."""
+MESSAGES = ("error_message",)
+"""The `results` field shortened first when the JSON is over its budget."""
+TEXTS = ("error_message", "error_code", "file", "artifact_url", "artifact_id", "sha256", "status")
+"""Every text field of a `results` entry but the ID, shortened when cutting the messages does
+not suffice (a text no longer than the marker, such as the status, is never cut)."""
 
 MAX_PER_LEVEL = 10
 """The runner shows 10 error, 10 warning and 10 notice annotations per step."""
@@ -31,7 +63,7 @@ def outputs_for(outcome: Outcome) -> dict[str, str]:
         code, message = failed.error_code, failed.error_message
     else:
         code = message = ""
-    return {
+    scalars = {
         "status": outcome.status,
         "file": first.file if first else "",
         "size": "" if first is None or first.size is None else str(first.size),
@@ -41,8 +73,62 @@ def outputs_for(outcome: Outcome) -> dict[str, str]:
         "error-code": code,
         "error-message": message,
         "problems": "" if outcome.problems is None else str(outcome.problems),
-        "results": json.dumps([r.as_json() for r in outcome.results], ensure_ascii=True),
     }
+    values = {name: shorten(value, SCALAR_BYTES) for name, value in scalars.items()}
+    used = sum(written_size(name, value) for name, value in values.items())
+    values["results"] = results_json(
+        outcome.results, OUTPUT_BYTES - used - written_size("results", "")
+    )
+    return values
+
+
+def written_size(name: str, value: str) -> int:
+    """Bytes one output takes in `GITHUB_OUTPUT` (at most: the heredoc is counted generously)."""
+    return utf8_size(name) + utf8_size(value) + HEREDOC_BYTES
+
+
+def results_json(results: tuple[SubJobResult, ...], room: int) -> str:
+    """The `results` array within `room` bytes: messages shortened first, then every text but
+    the ID, then trailing entries left out (see the module docstring)."""
+    entries = [r.as_json() for r in results]
+    text = _dumps(entries)
+    if len(text) <= room:
+        return text
+    for fields in (MESSAGES, TEXTS):
+        shortened = _shortened(entries, fields, room)
+        if shortened is not None:
+            return shortened
+    # The leading entries that fit with every text as short as `fit` may make it.
+    kept, used = 0, len("[]")
+    for entry in entries:
+        used += len(_dumps(_least(entry))) + (len(", ") if kept else 0)
+        if used > room:
+            break
+        kept += 1
+    return _shortened(entries[:kept], TEXTS, room) or "[]"
+
+
+def _least(entry: dict[str, Any]) -> dict[str, Any]:
+    """`entry` with each text `fit` would cut replaced by the marker alone: its smallest form."""
+    floor = json_size(CUT)
+    return {**entry, **{f: CUT if json_size(str(entry[f])) > floor else entry[f] for f in TEXTS}}
+
+
+def _shortened(entries: list[dict[str, Any]], fields: tuple[str, ...], room: int) -> str | None:
+    """The array with `fields` of every entry shortened to fit `room`, or None if they cannot be."""
+    emptied = [{**entry, **{field: "" for field in fields}} for entry in entries]
+    texts = [str(entry[field]) for entry in entries for field in fields]
+    fitted = fit(texts, room - len(_dumps(emptied)), json_size)
+    if fitted is None:
+        return None
+    values = iter(fitted)
+    text = _dumps([{**entry, **{field: next(values) for field in fields}} for entry in entries])
+    return text if len(text) <= room else None
+
+
+def _dumps(entries: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """ASCII JSON, so its length in characters is its size in bytes."""
+    return json.dumps(entries, ensure_ascii=True)
 
 
 def annotations_for(outcome: Outcome, *, fail_on_error: bool) -> list[Annotation]:

@@ -3,12 +3,16 @@ bounded."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codearts_check_logs.errors import AuthFailed, InvalidInput
-from codearts_check_logs.outcome import Outcome
+from codearts_check_logs.outcome import Outcome, SubJobResult
 from codearts_check_logs.render import markdown
 from tests.conftest import ID1, ID2
 from tests.samples import HOSTILE, failed_result, ok_result, outcome_of
@@ -102,3 +106,109 @@ def test_runner_files_that_failed_are_named() -> None:
 def test_cancelled_run_says_so() -> None:
     outcome = replace(outcome_of(ok_result(), failed_result("x", ID2)), cancelled=True)
     assert "(the job was cancelled)" in markdown.headline(outcome)
+
+
+# -- the budget holds for any number of sub-jobs and any text -----------------------------------
+
+# 2,000 characters (the cap on service text) that grow most when escaped: `|` is `&#124;`.
+LONG_HOSTILE = ("|<>&@#`*_" * 250)[:2000]
+MIB = 1024 * 1024
+
+
+def many_failed(count: int) -> list[SubJobResult]:
+    """Failures whose code (200 characters, the most a code has) and message escape to ~6 bytes
+    a character."""
+    failed = failed_result(LONG_HOSTILE)
+    return [
+        replace(failed, sub_job_id=f"{i:032d}", error_code="CC." + "|" * 197) for i in range(count)
+    ]
+
+
+def many_saved(count: int) -> list[SubJobResult]:
+    """Saved ZIPs with long names and artifact names full of characters Markdown must escape."""
+    return [
+        replace(
+            ok_result(f"{i:032x}"),
+            file=f"logs/{'_|' * 900}/{i:032x}.zip",
+            artifact_id=str(i),
+            artifact_name=f"{'*_' * 100}{i}",
+            artifact_url=f"https://github.com/o/r/actions/runs/1/artifacts/{i}",
+        )
+        for i in range(count)
+    ]
+
+
+def table_rows(rendered: str) -> list[str]:
+    return [line for line in rendered.splitlines() if line.startswith("| `")]
+
+
+def counted(rendered: str, what: str) -> int:
+    """The number in the line that counts what did not fit, 0 without one."""
+    found = re.search(rf"^_(\d+)(?: more)? {what}", rendered, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.parametrize("make", [many_failed, many_saved])
+def test_the_overview_table_is_within_the_budget_rows_that_do_not_fit_are_counted(
+    make: Callable[[int], list[SubJobResult]],
+) -> None:
+    """1,000 sub-jobs with long escaped text: the overview table alone used to take more than the
+    runner's 1 MiB, and the runner then drops the whole summary."""
+    results = make(1000)
+    rendered = markdown.render_markdown(outcome_of(*results))
+    assert len(rendered.encode()) <= markdown.MAX_SUMMARY_BYTES < MIB
+    rows = table_rows(rendered)
+    assert 0 < len(rows) < 1000
+    assert len(rows) + counted(rendered, "sub-jobs are not in the table above") == 1000
+    assert "the `results` output lists every one" in rendered
+    assert [row.split("`")[1] for row in rows] == [r.sub_job_id for r in results[: len(rows)]]
+    assert all(row.endswith("|") and row.count("|") == 5 for row in rows), "no row is cut"
+
+
+def test_sub_job_sections_come_after_the_whole_table_and_are_counted() -> None:
+    results = many_failed(150)  # every row fits; sections for only some of them
+    rendered = markdown.render_markdown(outcome_of(*results))
+    assert len(rendered.encode()) <= markdown.MAX_SUMMARY_BYTES
+    assert len(table_rows(rendered)) == 150
+    assert counted(rendered, "sub-jobs are not in the table above") == 0
+    sections = rendered.count("\n### ❌ `")
+    assert 0 < sections < 150
+    assert sections + counted(rendered, "sub-jobs are not shown in detail here") == 150
+
+
+def test_run_level_messages_are_within_the_budget_too() -> None:
+    outcome = replace(
+        outcome_of(*many_failed(3)), warnings=tuple(LONG_HOSTILE for _ in range(10_000))
+    )
+    rendered = markdown.render_markdown(outcome)
+    assert len(rendered.encode()) <= markdown.MAX_SUMMARY_BYTES
+    assert rendered.startswith("## ❌ CodeArts Check logs: 3 of 3 sub-jobs failed")
+    shown = rendered.count("\n> ⚠️ ")
+    assert 0 < shown < 10_000
+    assert shown + counted(rendered, "messages are not shown here") == 10_000
+    rows = len(table_rows(rendered))
+    assert rows + counted(rendered, "sub-jobs are not in the table above") == 3
+
+
+texts = st.text(alphabet="|<>&@#_*😀é a", max_size=2500)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(min_value=0, max_value=1200),
+    code=texts,
+    message=texts,
+    file=texts,
+    warnings=st.lists(texts, max_size=5),
+)
+def test_any_outcome_stays_within_the_budget(
+    count: int, code: str, message: str, file: str, warnings: list[str]
+) -> None:
+    """Whatever the text and however many sub-jobs, every one is in the table or counted."""
+    failed = replace(failed_result(message), error_code=code)
+    saved = replace(ok_result(), file=file, artifact_name=code, artifact_url="https://x/1")
+    results = [replace(saved if i % 2 else failed, sub_job_id=f"{i:032d}") for i in range(count)]
+    rendered = markdown.render_markdown(replace(outcome_of(*results), warnings=tuple(warnings)))
+    assert len(rendered.encode()) <= markdown.MAX_SUMMARY_BYTES
+    shown = len(table_rows(rendered))
+    assert shown + counted(rendered, "sub-jobs are not in the table above") == count

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
+
+from devtools.runner import parse_outputs
 
 from codearts_check_logs import inputs as config
 from codearts_check_logs.errors import InvalidInput
+from codearts_check_logs.github import commands
 from codearts_check_logs.outcome import Outcome, SubJobResult
 from codearts_check_logs.render import outputs, textsafe
+from codearts_check_logs.render.budget import CUT
 from codearts_check_logs.ziplog.triage import MemberTriage, Problem, Triage
 from tests.conftest import ID1, ID2
 from tests.samples import failed_result, ok_result, outcome_of
@@ -114,3 +119,123 @@ def test_notices_follow_warnings_too_without_fail_on_error() -> None:
         outcome_of(triaged(ID1, 2), failed_result("no")), fail_on_error=False
     )
     assert [level for level, _ in notes] == ["warning", "notice"]
+
+
+# -- every output within GitHub's limits, for any number of sub-jobs and any text ---------------
+
+GITHUB_LIMIT = 1_000_000  # bytes: "Outputs are Unicode strings, and can be a maximum of 1 MB"
+# 2,000 characters (the cap on service text) that grow most in JSON: an emoji is 12 bytes there.
+LONG_HOSTILE = ('|<>&@#"\\😀é' * 200)[:2000]
+KEPT = (
+    *("sub_job_id", "status", "http_status", "error_code", "problems"),
+    *("file", "size", "sha256", "artifact_id", "artifact_url"),
+)
+
+
+def many(count: int, message: str = LONG_HOSTILE) -> list[SubJobResult]:
+    """Failed sub-jobs that still carry every other field, as an upload failure leaves them."""
+    base = replace(
+        triaged(ID1, 2),
+        status="failure",
+        http_status=500,
+        error_code="ARTIFACT_UPLOAD_FAILED",
+        error_message=message,
+    )
+    return [
+        replace(
+            base,
+            sub_job_id=f"{i:032d}",
+            file=f"codearts-check-logs/{i:032d}.zip",
+            artifact_id=str(10**18 + i),
+            artifact_url=f"https://github.com/octo-org/octo-repo/actions/runs/4242/artifacts/{i}",
+        )
+        for i in range(count)
+    ]
+
+
+def written(tmp_path: Path, outcome: Outcome) -> tuple[int, dict[str, str]]:
+    """What the action writes to GITHUB_OUTPUT for `outcome`: its size and the values read back."""
+    path = tmp_path / "github_output"
+    commands.write_outputs(str(path), outputs.outputs_for(outcome))
+    data = path.read_bytes()
+    return len(data), parse_outputs(data.decode())
+
+
+def test_1000_sub_jobs_with_long_messages_fit_and_keep_every_id_status_and_code(
+    tmp_path: Path,
+) -> None:
+    """`results` used to be 5.6 MB here, and GitHub refuses outputs over 1 MB."""
+    results = many(1000)
+    size, values = written(tmp_path, outcome_of(*results))
+    assert size <= outputs.OUTPUT_BYTES < GITHUB_LIMIT
+    entries = json.loads(values["results"])
+    assert [{k: e[k] for k in KEPT} for e in entries] == [
+        {k: r.as_json()[k] for k in KEPT} for r in results
+    ]
+    messages = [e["error_message"] for e in entries]
+    assert all(m.endswith(CUT) and LONG_HOSTILE.startswith(m.removesuffix(CUT)) for m in messages)
+    assert len(set(map(len, messages))) <= 2, "one common cap (a character more or less)"
+    assert len(messages[0]) > 50
+    assert values["error-message"] == LONG_HOSTILE, "the scalar has its own cap"
+
+
+def test_short_messages_stay_whole_only_the_longest_are_cut() -> None:
+    results = many(1000, "Authentication information expired.")
+    results[::3] = many(1000)[::3]
+    entries = json.loads(outputs.outputs_for(outcome_of(*results))["results"])
+    for entry, result in zip(entries, results, strict=True):
+        if result.error_message == LONG_HOSTILE:
+            assert entry["error_message"].endswith(CUT)
+        else:
+            assert entry["error_message"] == "Authentication information expired."
+    # Messages are cut only when the output would be over its budget.
+    values = outputs.outputs_for(outcome_of(*many(100)))
+    assert [e["error_message"] for e in json.loads(values["results"])] == [LONG_HOSTILE] * 100
+
+
+def test_paths_of_kilobytes_are_cut_after_the_messages_and_codes_stay_whole(
+    tmp_path: Path,
+) -> None:
+    """500 sub-jobs (the most the inputs accept) saved under a path near Linux's 4,096 bytes:
+    the texts are cut to one cap that leaves any plain code of 200 characters whole."""
+    code = "CC." + "9" * 197
+    results = [
+        replace(r, file=f"{'d/' * 2000}{r.sub_job_id}.zip", error_code=code) for r in many(500)
+    ]
+    size, values = written(tmp_path, outcome_of(*results))
+    assert size <= outputs.OUTPUT_BYTES
+    entries = json.loads(values["results"])
+    assert [(e["sub_job_id"], e["status"], e["http_status"]) for e in entries] == [
+        (r.sub_job_id, "failure", 500) for r in results
+    ]
+    assert all(e["error_code"] == code for e in entries)
+    assert all(e["file"].endswith(CUT) for e in entries)
+    assert all(e["sha256"] == "ab" * 32 and e["problems"] == 2 for e in entries)
+
+
+def test_thousands_of_sub_jobs_keep_the_leading_entries_that_fit(tmp_path: Path) -> None:
+    """Beyond what the inputs accept, entries no text-cutting can fit: the first ones stay."""
+    results = many(10_000)
+    size, values = written(tmp_path, outcome_of(*results))
+    assert size <= outputs.OUTPUT_BYTES
+    entries = json.loads(values["results"])
+    assert 1000 < len(entries) < 10_000
+    assert [e["sub_job_id"] for e in entries] == [r.sub_job_id for r in results[: len(entries)]]
+
+
+def test_scalar_outputs_have_their_own_caps(tmp_path: Path) -> None:
+    huge = "é" * 100_000
+    results = [replace(many(1, huge)[0], file=huge, artifact_url=huge, error_code=huge)]
+    size, values = written(tmp_path, outcome_of(*results))
+    assert size <= outputs.OUTPUT_BYTES
+    for name in ("file", "artifact-url", "error-code", "error-message"):
+        assert len(values[name].encode()) <= outputs.SCALAR_BYTES
+        assert values[name].endswith(CUT)
+    assert json.loads(values["results"])[0]["sub_job_id"] == f"{0:032d}"
+
+
+def test_the_heredoc_allowance_covers_what_writing_adds(tmp_path: Path) -> None:
+    outcome = outcome_of(*many(3))
+    size, _ = written(tmp_path, outcome)
+    values = outputs.outputs_for(outcome)
+    assert size <= sum(outputs.written_size(name, value) for name, value in values.items())
