@@ -10,7 +10,7 @@ shown.
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 
 from ..outcome import Failure, Outcome, SubJobResult
 from ..ziplog.reader import Listing
@@ -41,10 +41,11 @@ def format_size(size: int | None) -> str:
     return f"{size} B"
 
 
-def headline(outcome: Outcome) -> str:
-    """One sentence for the top of the summary, the end of the log and the CLI."""
+def headline(outcome: Outcome, escape: Callable[[str], str] = str) -> str:
+    """One sentence for the top of the summary, the end of the log and the CLI; the service's
+    code in it goes through `escape` (`md` for the summary)."""
     if outcome.error is not None:
-        return f"{TITLE}: nothing fetched ({clean(outcome.error.code, MAX_CODE)})"
+        return f"{TITLE}: nothing fetched ({escape(clean(outcome.error.code, MAX_CODE))})"
     total = len(outcome.results)
     failed = outcome.failed_count
     cancelled = " (the job was cancelled)" if outcome.cancelled else ""
@@ -62,7 +63,7 @@ def render_markdown(outcome: Outcome) -> str:
     """
     room = Budget(MAX_SUMMARY_BYTES - NOTES_BYTES)
     mark = "✅" if outcome.status == "success" else "❌"
-    parts = room.leading([f"## {mark} {headline(outcome)}\n\n"])
+    parts = room.leading([f"## {mark} {headline(outcome, md)}\n\n"])
     messages = [("⚠️", warning) for warning in outcome.warnings]
     messages += [("❌", problem) for problem in outcome.channel_errors]
     shown = room.leading(f"> {sign} {md(clean(text))}\n\n" for sign, text in messages)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ziplog.triage import MemberTriage, Problem, Triage
+from .budget import Budget
 from .textsafe import clean, clean_layout, for_log, md
 
 SECTION_BYTES = 32 * 1024
@@ -57,26 +58,14 @@ def share(summary_bytes: int, sections: int) -> int:
 
 
 @dataclass
-class _Room:
-    """What is left of a byte allowance, and how many lines it could not hold."""
+class _Room(Budget):
+    """A byte budget that also counts the lines it could not hold."""
 
-    left: int
     omitted: int = 0
-
-    def take(self, text: str) -> bool:
-        size = len(text.encode())
-        if size > self.left:
-            return False
-        self.left -= size
-        return True
 
     def fit(self, lines: list[str]) -> list[str]:
         """The first of `lines` (each with its newline) that fit; the rest are counted."""
-        shown: list[str] = []
-        for line in lines:
-            if not self.take(line + "\n"):
-                break
-            shown.append(line)
+        shown = [line[:-1] for line in self.leading(line + "\n" for line in lines)]
         self.omitted += len(lines) - len(shown)
         return shown
 

@@ -212,3 +212,12 @@ def test_any_outcome_stays_within_the_budget(
     assert len(rendered.encode()) <= markdown.MAX_SUMMARY_BYTES
     shown = len(table_rows(rendered))
     assert shown + counted(rendered, "sub-jobs are not in the table above") == count
+
+
+def test_a_run_level_code_in_the_heading_is_inert() -> None:
+    error = AuthFailed("x", service="IAM", step="password token", code="<b>@team</b>|#1")
+    heading = markdown.render_markdown(Outcome.failed(error)).splitlines()[0]
+    assert heading.startswith("## ❌ CodeArts Check logs: nothing fetched (")
+    assert "<b>" not in heading
+    assert "@team" not in heading
+    assert "|" not in heading
