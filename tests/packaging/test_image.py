@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 import yaml
 from devtools.doubles.codearts import Simulator
+from devtools.runner import FakeRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -283,27 +284,6 @@ def image(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) -> Imag
     return Image(root=root, argv=replay(stages, root))
 
 
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT file: `name=value` lines and `name<<delimiter` blocks."""
-    outputs: dict[str, str] = {}
-    lines = iter(path.read_text(encoding="utf-8").splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            value: list[str] = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                value.append(item)
-            else:
-                pytest.fail(f"GITHUB_OUTPUT block {name!r} has no closing delimiter")
-            outputs[name] = "\n".join(value)
-        elif "=" in line:
-            name, value_text = line.split("=", 1)
-            outputs[name] = value_text
-    return outputs
-
-
 @pytest.mark.e2e
 def test_image_recipe_installs_and_the_entrypoint_downloads(image: Image, tmp_path: Path) -> None:
     argv = image.argv
@@ -316,59 +296,34 @@ def test_image_recipe_installs_and_the_entrypoint_downloads(image: Image, tmp_pa
     assert not (venv_bin / "pip").exists()
 
     # The container's view: /github/workspace is the working directory, /github/file_commands
-    # holds the per-step files, and inputs arrive with their hyphens.
-    workspace = tmp_path / "github" / "workspace"
-    file_commands = tmp_path / "github" / "file_commands"
-    workspace.mkdir(parents=True)
-    file_commands.mkdir(parents=True)
-    output_file = file_commands / "set_output_1"
-    summary_file = file_commands / "step_summary_1"
-    output_file.touch()
-    summary_file.touch()
+    # holds the per-step files, and inputs arrive with their hyphens (FakeRunner does all three).
+    runner = FakeRunner(tmp_path / "github", command=argv)
     with Simulator(token=TOKEN) as sim:
-        env = {
-            "PATH": "/usr/bin:/bin",  # what a workflow's env could set; ENTRYPOINT ignores it
-            "HOME": str(tmp_path / "github" / "home"),
-            "GITHUB_ACTIONS": "true",
-            "CI": "true",
-            "GITHUB_WORKSPACE": str(workspace),
-            "GITHUB_OUTPUT": str(output_file),
-            "GITHUB_STEP_SUMMARY": str(summary_file),
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_REPOSITORY": "octo/demo",
-            "GITHUB_RUN_ID": "1",
-            "INPUT_SUB-JOB-ID": SUB_JOB_ID,
-            "INPUT_TOKEN": TOKEN,
-            "INPUT_REGION": "cn-north-4",
-            "INPUT_ENDPOINT": sim.base_url,
-            "INPUT_PATH": "codearts-check-logs",
-            "INPUT_UPLOAD-ARTIFACT": "false",
-            "INPUT_ARTIFACT-NAME": "codearts-check-logs-{sub_job_id}.zip",
-            "INPUT_RETENTION-DAYS": "",
-            "INPUT_OVERWRITE": "false",
-            "INPUT_FAIL-ON-ERROR": "true",
-            "INPUT_TIMEOUT-SECONDS": "60",
+        inputs = {
+            "sub-job-id": SUB_JOB_ID,
+            "token": TOKEN,
+            "endpoint": sim.base_url,
+            "upload-artifact": "false",
+            "timeout-seconds": "60",
         }
-        result = subprocess.run(
-            argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        # What a workflow's env could set for PATH; the image's ENTRYPOINT does not depend on it.
+        result = runner.run(inputs, {"PATH": "/usr/bin:/bin", "GITHUB_REPOSITORY": "octo/demo"})
         expected = sim.zip_bytes(SUB_JOB_ID)
         served = sim.requests_for()
 
-    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, result.log
     assert len(served) == 1
     assert served[0].headers.get("X-Auth-Token") == TOKEN
-    saved = workspace / "codearts-check-logs" / f"{SUB_JOB_ID}.zip"
-    assert saved.read_bytes() == expected
-    outputs = read_outputs(output_file)
+    assert result.saved_files() == {f"codearts-check-logs/{SUB_JOB_ID}.zip": expected}
+    outputs = result.outputs
     assert outputs["status"] == "success"
     assert outputs["file"] == f"codearts-check-logs/{SUB_JOB_ID}.zip"
     assert outputs["size"] == str(len(expected))
     results = json.loads(outputs["results"])
     assert [item["sub_job_id"] for item in results] == [SUB_JOB_ID]
-    summary = summary_file.read_text(encoding="utf-8")
-    assert SUB_JOB_ID in summary
-    for text in (result.stdout, result.stderr, summary, output_file.read_text(encoding="utf-8")):
+    assert SUB_JOB_ID in result.summary
+    written = runner.output_file.read_text(encoding="utf-8")
+    for text in (result.stdout, result.stderr, result.summary, written):
         assert TOKEN not in text.replace(f"::add-mask::{TOKEN}", "")
 
 

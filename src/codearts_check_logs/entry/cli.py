@@ -176,8 +176,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse, fetch, print the outcome; returns the exit status (see EPILOG)."""
     cancel = CancelToken()
     signals = Signals(cancel)
-    env = os.environ
     args = build_parser().parse_args(flag_words(sys.argv[1:] if argv is None else argv))
+    try:
+        code = _run(args, os.environ, cancel, signals)
+    except BrokenPipeError:  # stdout closed early (`| head`): nothing left to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_FAILED
+    except Exception as exc:  # a defect still ends in a message and an exit status
+        print(f"{PROG}: unexpected {type(exc).__name__} (a bug); please report it", file=sys.stderr)
+        code = EXIT_FAILED
+    return leave(code)
+
+
+def _run(
+    args: argparse.Namespace, env: Mapping[str, str], cancel: CancelToken, signals: Signals
+) -> int:
     raw = raw_inputs(args, env)
     for value in (*(raw[name] for name in SECRET_FROM_ENV), *(env.get(n, "") for n in SECRET_ENV)):
         secrets.register(value.strip())
@@ -197,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(secrets.redact(json.dumps(json_report(outcome), indent=2, ensure_ascii=False)))
     else:
         print(secrets.redact(render_text(outcome)), end="")
-    return leave(exit_status(outcome, signals.received, fail_on_error=settings.fail_on_error))
+    sys.stdout.flush()
+    return exit_status(outcome, signals.received, fail_on_error=settings.fail_on_error)
 
 
 def exit_status(outcome: Outcome, received: int | None, *, fail_on_error: bool) -> int:

@@ -393,3 +393,42 @@ def test_a_terminal_gets_progress_bars(sim: Simulator, tmp_path: Path) -> None:
     assert "100%" in text
     assert "8.00M" in text or "8.0M" in text
     assert ": download 25%" not in text, "no plain lines on a terminal"
+
+
+def test_a_closed_stdout_ends_quietly(sim: Simulator, tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
+    }
+    env["CODEARTS_CHECK_TOKEN"] = TOKEN
+    with subprocess.Popen(
+        [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint", sim.base_url],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        process.stdout.close()  # like `| head` that has read enough
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert b"Traceback" not in stderr
+
+
+def test_a_defect_while_reporting_is_a_message_not_a_traceback(
+    sim: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def broken(*args: object) -> str:
+        raise KeyError("a bug")
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    monkeypatch.setattr(cli, "render_text", broken)
+    monkeypatch.setattr(cli, "leave", lambda code: code)  # the simulator's threads are alive
+    monkeypatch.setenv("CODEARTS_CHECK_TOKEN", TOKEN)
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = cli.main([ID1, "--endpoint", sim.base_url])
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    assert code == 1
+    assert "unexpected KeyError (a bug)" in capsys.readouterr().err
