@@ -9,7 +9,7 @@
 # and by the digest of its multi-platform index, so linux/amd64 and linux/arm64 both
 # resolve to fixed bits. Bump tag and digest together (Dependabot's docker updates do):
 #   docker buildx imagetools inspect python:3.13-slim
-# The same digest stands in both FROM lines; tests/test_packaging.py checks that.
+# The same digest stands in both FROM lines; tests/packaging/test_image.py checks that.
 #
 # Python packages: every one comes from requirements/*.txt, which pin one version and
 # the SHA-256 hashes of its files (pip --require-hashes refuses anything else).
@@ -50,7 +50,7 @@ COPY src/ src/
 # would object to the absent PyGithub, so instead every module of the package is
 # imported, isolated (-I), to prove the venv holds all that they load (a __main__
 # module would run, so it is left out).
-# tests/test_packaging.py runs these same commands on the CI machine.
+# tests/packaging/test_image.py runs these same commands on the CI machine.
 RUN /opt/build/bin/python -m pip wheel --no-deps --no-build-isolation \
         --wheel-dir /dist . \
     && python -m venv --without-pip /opt/venv \

@@ -8,7 +8,7 @@
 #   tools/build-dists.sh [DIR]
 #   BUILD_PYTHON=/some/venv/bin/python tools/build-dists.sh DIR  # build.txt already installed
 #
-# Used by .github/workflows/release.yml; tests/test_packaging.py runs it too.
+# Used by .github/workflows/release.yml; tests/packaging/test_image.py runs it too.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$repo/dist}"
