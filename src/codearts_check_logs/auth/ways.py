@@ -35,6 +35,9 @@ AUTH_INPUTS = tuple(
     name for required, optional in WAY_INPUTS.values() for name in (*required, *optional)
 )
 
+SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
+"""Inputs whose values are secrets: masked before anything is printed, never CLI options."""
+
 HUAWEI_CLOUD_ENV = (
     "HUAWEI_CLOUD_ACCESS_KEY_ID",
     "HUAWEI_CLOUD_SECRET_ACCESS_KEY",

@@ -25,12 +25,6 @@ from ..render.textsafe import clean
 from .library_logs import route_library_logs
 from .signals import Signals, leave
 
-SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
-"""Inputs whose values are secrets, masked before anything is printed."""
-SECRET_ENV = ways.SECRET_ENV
-"""Environment variables holding secrets (the AK/SK fallback's, the runner's ID-token bearer
-token), masked before anything is printed too."""
-
 
 def main() -> int:
     """Run the action with the runner's environment; returns the exit status."""
@@ -53,11 +47,11 @@ def main() -> int:
 
 
 def mask_secrets(env: Mapping[str, str]) -> None:
-    """Have every secret input (and the secrets in `SECRET_ENV`) masked by the runner and
+    """Have every secret input (and the environment's, `ways.SECRET_ENV`) masked by the runner and
     scrubbed by us; secrets learnt later (a derived credential, the signature of a
     signed upload URL) are masked as they arrive."""
     secrets.on_register(commands.mask)
-    names = [inputs.env_name(name) for name in SECRET_INPUTS] + list(SECRET_ENV)
+    names = [inputs.env_name(name) for name in ways.SECRET_INPUTS] + list(ways.SECRET_ENV)
     for name in names:
         raw = env.get(name, "")
         for value in (raw.strip(), raw):

@@ -39,7 +39,6 @@ SECRET_FROM_ENV = {"token": TOKEN_ENV, "iam-password": PASSWORD_ENV}
 """Secret inputs read from an environment variable (the option `--<input>-env` renames it)."""
 SDK_ONLY = ("access-key-id", "secret-access-key", "security-token")
 """Secret inputs taken from the official SDK's (or huaweicloud/auth-action's) variables."""
-SECRET_INPUTS = (*SECRET_FROM_ENV, *SDK_ONLY)
 
 FLAGS = {
     "upload-artifact": "upload",

@@ -18,6 +18,7 @@ from devtools.doubles.codearts import Simulator, Step
 
 from codearts_check_logs import __version__
 from codearts_check_logs import inputs as config
+from codearts_check_logs.auth import ways
 from codearts_check_logs.entry import cli
 from tests.conftest import ID1, ID2, TOKEN
 
@@ -44,11 +45,15 @@ def run_cli(
     )
 
 
+def test_every_secret_input_comes_from_the_environment() -> None:
+    assert {*cli.SECRET_FROM_ENV, *cli.SDK_ONLY} == set(ways.SECRET_INPUTS)
+
+
 def test_options_mirror_the_inputs() -> None:
     parser = cli.build_parser()
     options = {a.dest for a in parser._actions}
-    assert set(config.input_specs()) - set(cli.SECRET_INPUTS) <= options
-    for secret in cli.SECRET_INPUTS:  # secrets on a command line end up in process listings
+    assert set(config.input_specs()) - set(ways.SECRET_INPUTS) <= options
+    for secret in ways.SECRET_INPUTS:  # secrets on a command line end up in process listings
         assert f"--{secret}" not in parser.format_help().split()
 
 
