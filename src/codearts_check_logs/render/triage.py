@@ -69,6 +69,18 @@ class _Room(Budget):
         self.omitted += len(lines) - len(shown)
         return shown
 
+    def framed(self, head: str, lines: list[str], foot: str) -> str:
+        """`lines` between `head` and `foot`, as many as fit with the frame; nothing at all (and
+        the frame's bytes given back) when not one line fits."""
+        if not self.take(head + foot):
+            self.omitted += len(lines)
+            return ""
+        shown = self.fit(lines)
+        if not shown:
+            self.left += len((head + foot).encode())
+            return ""
+        return head + "".join(line + "\n" for line in shown) + foot
+
 
 def triage_md(found: Triage, budget: int = SECTION_BYTES) -> str:
     """The triage part of one sub-job's section: a sentence, the notes, then folding blocks with
@@ -104,15 +116,7 @@ def _problem_line(problem: Problem) -> str:
 def _pre(title: str, lines: list[str], room: _Room, *, is_open: bool = False) -> str:
     """A folding block of preformatted lines (already escaped), as many as the room holds."""
     head = f"\n<details{' open' if is_open else ''}><summary>{title}</summary>\n\n<pre>\n"
-    foot = "</pre>\n\n</details>\n"
-    if not room.take(head + foot):
-        room.omitted += len(lines)
-        return ""
-    shown = room.fit(lines)
-    if not shown:
-        room.left += len((head + foot).encode())
-        return ""
-    return head + "".join(line + "\n" for line in shown) + foot
+    return room.framed(head, lines, "</pre>\n\n</details>\n")
 
 
 def _files_md(members: tuple[MemberTriage, ...], room: _Room) -> str:
@@ -130,15 +134,7 @@ def _files_md(members: tuple[MemberTriage, ...], room: _Room) -> str:
     rest = ordered[LISTED_FILES:]
     if rest:
         rows.append(f"| _and {len(rest)} more_ | {sum(m.problems for m in rest)} | | |")
-    foot = "\n</details>\n"
-    if not room.take(head + foot):
-        room.omitted += len(rows)
-        return ""
-    shown = room.fit(rows)
-    if not shown:
-        room.left += len((head + foot).encode())
-        return ""
-    return head + "".join(row + "\n" for row in shown) + foot
+    return room.framed(head, rows, "\n</details>\n")
 
 
 def _about(member: MemberTriage) -> str:
