@@ -32,8 +32,12 @@ typecheck: $(PY_STAMP)
 lint-ci: $(PY_STAMP) $(NODE_STAMP)
 	BIN=$(BIN) tools/lint-ci.sh
 
+# Parallel workers (pytest-xdist). Most tests wait on a subprocess or a socket rather than compute,
+# so a 2-core machine keeps four busy; `make unit WORKERS=0` runs in one process.
+WORKERS ?= 4
+
 unit: $(PY_STAMP) $(NODE_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 test: lint typecheck lint-ci unit
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from devtools.doubles.account import ManualClock
-from devtools.doubles.azurite import Azurite, BlobProxy
+from devtools.doubles.azurite import Azurite, BlobProxy, shared_azurite, stop_shared
 from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
 from devtools.doubles.codearts import Simulator
 from devtools.doubles.results import (
@@ -33,6 +36,27 @@ ID1 = "a777ff00d3cf4d369d87066806ae0001"
 ID2 = "b888ff00d3cf4d369d87066806ae0002"
 
 __all__ = ["ID1", "ID2", "TOKEN", "ActionRunner", "Run", "inputs_for"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order and group the run for parallel workers (`make test`: `-n 4 --dist loadgroup`).
+
+    The tests that wait for real time, and the image replay (a venv built from the locks), run
+    first, so that the workers fill the rest of the run with short tests instead of one worker
+    finishing a long test alone at the end; the order within each part is kept. The tests of
+    the replayed image share one worker, so that it is built once, not once per worker."""
+
+    def late(item: pytest.Item) -> bool:
+        return item.get_closest_marker("realtime") is None and not item.nodeid.startswith(_FIRST)
+
+    items.sort(key=late)
+    for item in items:
+        if "image" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("image"))
+
+
+_FIRST = ("tests/packaging/test_image.py::test_image_recipe",)
 
 
 @pytest.fixture(autouse=True)
@@ -103,9 +127,35 @@ def inputs_for(sim: Simulator, *ids: str, **extra: str) -> dict[str, str]:
 # -- the artifact service: Azurite, a fault proxy in front of it, the results double ---------------
 
 
+_SHARED_AZURITE = "azurite_dir"
+"""The `workerinput` key under which parallel workers learn the folder of the shared emulator."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, in the controlling process: give every worker the same emulator folder."""
+    config = node.config
+    if not hasattr(config, _SHARED_AZURITE):
+        setattr(config, _SHARED_AZURITE, tempfile.mkdtemp(prefix="pytest-azurite-"))
+    node.workerinput[_SHARED_AZURITE] = getattr(config, _SHARED_AZURITE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In the controlling process, once every worker is done: end the shared emulator."""
+    folder = getattr(config, _SHARED_AZURITE, None)
+    if folder is not None:
+        stop_shared(Path(folder))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    """One emulator for the whole session; each test uses fresh blob names."""
+def azurite(request: pytest.FixtureRequest) -> Iterator[Azurite]:
+    """One emulator for the whole run, shared by the parallel workers (whichever needs it first
+    starts it: one start instead of one per worker); each test uses fresh blob names."""
+    workerinput: dict[str, Any] | None = getattr(request.config, "workerinput", None)
+    if workerinput is not None and _SHARED_AZURITE in workerinput:
+        yield shared_azurite(Path(workerinput[_SHARED_AZURITE]))
+        return
     with Azurite() as running:
         yield running
 

@@ -9,11 +9,15 @@ in front of it, so tests can see retries against real blob semantics.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
+import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -121,6 +125,23 @@ class Azurite(Service):
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: str | None = None
         self.port = 0
+
+    @classmethod
+    def attached(cls, port: int) -> Azurite:
+        """An emulator someone else runs on `port` (see `shared_azurite`): `stop()` is a no-op."""
+        azurite = cls()
+        azurite.port = port
+        return azurite
+
+    def detach(self) -> dict[str, int | str]:
+        """Hand the running emulator over: this object's `stop()` no longer ends it, and the
+        caller gets its port, process id and folder, what `stop_shared` needs to end it."""
+        process, workdir = self._process, self._workdir
+        if process is None or workdir is None:
+            raise AzuriteError("Azurite is not running")
+        self._process, self._workdir = None, None
+        _OUTLIVING.append(process)
+        return {"port": self.port, "pid": process.pid, "dir": workdir}
 
     @property
     def endpoint(self) -> str:
@@ -249,6 +270,45 @@ def running_azurite() -> Iterator[Azurite]:
     """`with running_azurite() as azurite:` for scripts that want the plain form."""
     with Azurite() as azurite:
         yield azurite
+
+
+# --- one emulator for several processes (parallel test workers) -------------------------------
+
+_RECORD = "azurite.json"
+_OUTLIVING: list[subprocess.Popen[bytes]] = []
+"""Emulators this process started for others: held so that no `Popen` is collected (and warns
+that its child still runs) before the process ends; `stop_shared` ends the child itself."""
+
+
+def shared_azurite(folder: Path) -> Azurite:
+    """The one emulator of every process that passes the same `folder`.
+
+    The first caller starts it (under a file lock, so two never race) and writes where it
+    listens to `folder`; later callers attach to that port. It outlives whichever process
+    started it, since the others may still use it: `stop_shared(folder)`, called once all are
+    done, ends it. Each caller gets its own `Azurite` whose `stop()` leaves the emulator alone.
+    """
+    import filelock  # a test-only dependency; `make demo` and the benchmark never get here
+
+    record = folder / _RECORD
+    with filelock.FileLock(folder / "azurite.lock"):
+        if record.exists():
+            return Azurite.attached(int(json.loads(record.read_text())["port"]))
+        started = Azurite().start()
+        record.write_text(json.dumps(started.detach()))
+        return Azurite.attached(started.port)
+
+
+def stop_shared(folder: Path) -> None:
+    """End the emulator `shared_azurite(folder)` started, if it did, and remove its folder."""
+    record = folder / _RECORD
+    if not record.exists():
+        return
+    found = json.loads(record.read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(int(found["pid"]), signal.SIGTERM)
+    shutil.rmtree(found["dir"], ignore_errors=True)
+    record.unlink()
 
 
 # --- fault-injecting proxy --------------------------------------------------------------------

@@ -29,7 +29,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 from codearts_check_logs.inputs import SUB_JOB_ID
 from devtools.doubles.account import Account, GatewayError
 from devtools.doubles.logs import realistic_log_package
+from devtools.doubles.serving import PromptHTTPServer
 
 LOG_FILE_PATH = "/v1/log-file"
 BAD_REQUEST_BODY = {
@@ -236,9 +237,7 @@ class Simulator:
         self.requests: list[RecordedRequest] = []
         self.served: dict[str, list[tuple[int, str]]] = {}
         self.stopping = threading.Event()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = PromptHTTPServer((host, port), _handler_for(self))
 
     @property
     def base_url(self) -> str:
@@ -247,19 +246,13 @@ class Simulator:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Simulator:
-        # A short poll keeps stop() quick: tests start one simulator each.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._server.serve_in_background()
         return self
 
     def stop(self) -> None:
-        self.stopping.set()
+        self.stopping.set()  # releases stalled handlers; the loop itself ends at once
         self._server.shutdown()
         self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> Simulator:
         return self.start()

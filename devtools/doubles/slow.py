@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import selectors
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -101,6 +102,7 @@ class SlowServer(Service):
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
+        self._wake_read, self._wake_write = socket.socketpair()
 
     @property
     def port(self) -> int:
@@ -120,17 +122,20 @@ class SlowServer(Service):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
-        listener.settimeout(0.05)
         self._listener = listener
         self._spawn(self._accept, listener)
         return self
 
     def stop(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"\0")  # the accept loop ends now, not at its next poll
         for thread in list(self._threads):
             thread.join(timeout=5)
         if self._listener is not None:
             self._listener.close()
+        self._wake_read.close()
+        self._wake_write.close()
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
@@ -139,16 +144,23 @@ class SlowServer(Service):
         thread.start()
 
     def _accept(self, listener: socket.socket) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _peer = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-            self._spawn(self._serve, conn)
+        with selectors.DefaultSelector() as selector:
+            selector.register(listener, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                ready = selector.select()
+                if any(key.fileobj is self._wake_read for key, _ in ready):
+                    return
+                self._take(listener)
+
+    def _take(self, listener: socket.socket) -> None:
+        try:
+            conn, _peer = listener.accept()
+        except OSError:
+            return
+        with self._lock:
+            self.connections += 1
+        self._spawn(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
         sent = 0

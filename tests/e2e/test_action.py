@@ -203,22 +203,24 @@ def test_truncated_body_every_time(sim: Simulator, run_action: ActionRunner) -> 
     assert run.saved_files() == {}, "no partial file under the final name"
 
 
+@pytest.mark.realtime
 def test_stall_hits_timeout_seconds(sim: Simulator, run_action: ActionRunner) -> None:
     sim.script(ID1, Step.stall(60))
-    run = run_action(inputs_for(sim, ID1, timeout_seconds="2"))
+    run = run_action(inputs_for(sim, ID1, timeout_seconds="1"))
 
     assert_failed(run, "TIMEOUT")
-    assert "timeout-seconds is 2" in run.outputs["error-message"]
-    assert run.seconds < 2 + 5
+    assert "timeout-seconds is 1" in run.outputs["error-message"]
+    assert run.seconds < 1 + 5
 
 
+@pytest.mark.realtime
 def test_slow_trickle_hits_timeout_seconds(sim: Simulator, run_action: ActionRunner) -> None:
     sim.script(ID1, Step.trickle(60))
-    run = run_action(inputs_for(sim, ID1, timeout_seconds="2"))
+    run = run_action(inputs_for(sim, ID1, timeout_seconds="1"))
 
     assert_failed(run, "TIMEOUT")
     assert "still arriving" in run.outputs["error-message"]
-    assert run.seconds < 2 + 5
+    assert run.seconds < 1 + 5
     assert run.saved_files() == {}
 
 

@@ -22,6 +22,7 @@ from tests.e2e.test_faults import SLACK, assert_failed
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("kind", ["status", "headers", "chunk-size"])
 def test_a_line_that_never_ends_is_a_timeout_within_the_budget(
     run_action: ActionRunner, kind: Kind
@@ -33,13 +34,13 @@ def test_a_line_that_never_ends_is_a_timeout_within_the_budget(
                 "token": TOKEN,
                 "endpoint": server.url,
                 "upload-artifact": "false",
-                "timeout-seconds": "2",
+                "timeout-seconds": "1",
             }
         )
 
     entry = assert_failed(run, "TIMEOUT")
-    assert "timeout-seconds is 2" in run.outputs["error-message"]
-    assert run.seconds < 2 + SLACK
+    assert "timeout-seconds is 1" in run.outputs["error-message"]
+    assert run.seconds < 1 + SLACK
     # A status line or header that never ended is no status at all.
     assert entry["http_status"] == (200 if kind == "chunk-size" else None)
     assert run.saved_files() == {}
@@ -71,12 +72,13 @@ def test_an_endless_error_body_keeps_its_status_and_ends_at_the_cap(
     assert server.connections == 1, "a 400 is not retried"
 
 
+@pytest.mark.realtime
 def test_a_results_service_that_never_answers_ends_with_the_upload_budget(
     sim: Simulator, run_action: ActionRunner
 ) -> None:
     with SlowServer(answer("headers")) as results:
         run = run_action(
-            inputs_for(sim, ID1, upload_artifact="true", timeout_seconds="2"),
+            inputs_for(sim, ID1, upload_artifact="true", timeout_seconds="1"),
             env={
                 "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
                 "ACTIONS_RESULTS_URL": results.url + "/",
@@ -85,9 +87,9 @@ def test_a_results_service_that_never_answers_ends_with_the_upload_budget(
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.outputs["error-code"] == "ARTIFACT_UPLOAD_FAILED"
-    assert "did not finish within timeout-seconds (2 s)" in run.outputs["error-message"]
+    assert "did not finish within timeout-seconds (1 s)" in run.outputs["error-message"]
     [entry] = json.loads(run.outputs["results"])
     assert entry["file"] == f"codearts-check-logs/{ID1}.zip", "the ZIP stays"
     assert run.saved_files() == {f"codearts-check-logs/{ID1}.zip": sim.zip_bytes(ID1)}
     # The download and the upload each have the budget; the upload's ends it here.
-    assert run.seconds < 2 + 2 + SLACK
+    assert run.seconds < 1 + 1 + SLACK
