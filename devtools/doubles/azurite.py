@@ -349,6 +349,8 @@ class BlobProxy(LoopbackServer):
     requests: list[ProxiedRequest] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    """Set by `stop()`: a stalled answer ends then, not after its `stall` seconds."""
 
     def fail(
         self,
@@ -406,7 +408,7 @@ class BlobProxy(LoopbackServer):
                 status = fault.status if fault else 0
                 if fault and fault.stall:
                     proxy._record(self, parts.path, query, body, 0)
-                    time.sleep(fault.stall)
+                    proxy._stopping.wait(fault.stall)
                 if fault and fault.reset:
                     proxy._record(self, parts.path, query, body, 0)
                     self.close_connection = True
@@ -450,8 +452,13 @@ class BlobProxy(LoopbackServer):
 
             do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _handle
 
+        self._stopping.clear()
         self._serve(Handler)
         return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
 
     def _record(
         self,

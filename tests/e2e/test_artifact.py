@@ -284,6 +284,7 @@ def test_a_malformed_results_url_fails_each_upload_and_keeps_the_zips(
 # -- the upload is bounded and cancellable -----------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_timeout_seconds_bounds_the_upload(
     sim: Simulator,
     run_action: ActionRunner,
@@ -292,9 +293,9 @@ def test_timeout_seconds_bounds_the_upload(
     blob_proxy: BlobProxy,
 ) -> None:
     blob_proxy.fail(500, stall=60, times=100)
-    run = run_action(with_upload(sim, ID1, timeout_seconds="3"), env=runner_env)
+    run = run_action(with_upload(sim, ID1, timeout_seconds="1"), env=runner_env)
 
-    assert run.seconds < 3 + 3 + 5, "download (instant) plus an upload bounded by 3 s"
+    assert run.seconds < 1 + 1 + 5, "download (instant) plus an upload bounded by 1 s"
     assert run.outputs["error-code"] == "ARTIFACT_UPLOAD_FAILED"
     assert "did not finish within timeout-seconds" in run.outputs["error-message"]
     assert RESERVED in run.outputs["error-message"]
