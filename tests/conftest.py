@@ -85,8 +85,16 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
+QUICK_RETRIES = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "devtools" / "quick")}
+"""A step environment whose entrypoint waits a hundredth of every retry wait (a Retry-After cap
+included): `devtools/quick/sitecustomize.py` shortens the retry policies as Python starts."""
+
+
 class ActionRunner:
-    """Runs `entrypoint` to its end, each call in a fresh runner folder under `tmp_path`."""
+    """Runs `entrypoint` to its end, each call in a fresh runner folder under `tmp_path`.
+
+    Retry waits are short (`QUICK_RETRIES`) unless `quick=False`: for the few tests about the
+    waits themselves (a Retry-After honoured, a signal during a wait), marked `realtime`."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -103,8 +111,10 @@ class ActionRunner:
         env: dict[str, str] | None = None,
         timeout: float = 60,
         omit_defaults: bool = False,
+        quick: bool = True,
     ) -> Run:
-        return self.runner().run(inputs, env, defaults=not omit_defaults, timeout=timeout)
+        step_env = {**(QUICK_RETRIES if quick else {}), **(env or {})}
+        return self.runner().run(inputs, step_env, defaults=not omit_defaults, timeout=timeout)
 
 
 @pytest.fixture
