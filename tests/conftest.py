@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,8 @@ from devtools.runner import FakeRunner, Run
 from codearts_check_logs import secrets
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import BLOB, RESULTS
 from tests.doubles.helpers import START
 
 TOKEN = "MIIEtestTOKEN-5f2b9c1e_d0a7+4b3c/9e8f=="
@@ -147,8 +148,8 @@ def make_service(runner_env: dict[str, str]) -> Callable[..., ArtifactService]:
         return ArtifactService(
             found,
             cancel=cancel or CancelToken(),
-            retry_base_delay=0.01,
-            blob_backoff=0.01,
+            results_policy=replace(RESULTS, initial=0.01),
+            blob_policy=replace(BLOB, initial=0.01),
             block_size=block_size,
         )
 

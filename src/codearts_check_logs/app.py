@@ -19,8 +19,8 @@ from .artifact import environment
 from .artifact.upload import ArtifactService
 from .auth.resolver import Endpoints, Resolver
 from .errors import ArtifactUploadFailed, AuthFailed, Cancelled, InternalError, WriteFailed
-from .http import CancelToken
 from .inputs import Settings
+from .net.cancel import CancelToken
 from .outcome import Outcome, SubJobResult, failure
 from .pipeline import Context, Log, Progress, Silent, process
 

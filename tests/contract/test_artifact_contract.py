@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,9 @@ from devtools.doubles.results import (
 from codearts_check_logs import secrets
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import RESULTS
 
 pytestmark = pytest.mark.azurite
 
@@ -103,7 +105,9 @@ def run_ours(env: dict[str, str], path: Path) -> str:
     found = environment.from_env(env)
     assert found is not None
     data = path.read_bytes()
-    ArtifactService(found, cancel=CancelToken(), retry_base_delay=0.01).upload(
+    ArtifactService(
+        found, cancel=CancelToken(), results_policy=replace(RESULTS, initial=0.01)
+    ).upload(
         path,
         NAME,
         size=len(data),

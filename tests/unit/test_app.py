@@ -16,7 +16,7 @@ from codearts_check_logs import app, inputs, pipeline
 from codearts_check_logs.artifact.environment import NO_RUNTIME_TOKEN
 from codearts_check_logs.artifact.upload import ArtifactService
 from codearts_check_logs.errors import ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net.cancel import CancelToken
 from tests.conftest import ID1, ID2, TOKEN
 
 

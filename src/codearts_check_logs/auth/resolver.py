@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..http import CancelToken
+from ..net.cancel import CancelToken
 from . import github_oidc, iam_federation, iam_password, projects, sts
 from .credentials import (
     AccessKeys,

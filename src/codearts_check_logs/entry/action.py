@@ -17,7 +17,7 @@ from .. import app, inputs, secrets
 from ..auth import ways
 from ..errors import InternalError, InvalidInput, WriteFailed
 from ..github import commands
-from ..http import CancelToken
+from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from .. import __version__, app, inputs, secrets
 from ..auth.ways import SECRET_ENV
 from ..errors import InternalError, InvalidInput
-from ..http import CancelToken
+from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..pipeline import Progress
 from ..render.json_report import json_report

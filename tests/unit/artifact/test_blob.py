@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,7 +32,10 @@ from codearts_check_logs.artifact.blob import (
     register_sas_signature,
 )
 from codearts_check_logs.errors import Cancelled
-from codearts_check_logs.http import CancelToken, Deadline, new_session
+from codearts_check_logs.net import retry
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.session import new_session
 
 SAS = "https://acct.blob.core.windows.net/c/b.zip?sv=2024-11-04&sr=b&sp=cw&sig=Ab%2Fc%2Bd%3D"
 BLOB = re.compile(r"https://acct\.blob\.core\.windows\.net/c/b\.zip\?.*")
@@ -57,7 +61,7 @@ def uploader(
         content_type="application/zip",
         block_size=block_size,
         concurrency=concurrency,
-        backoff=0.0,
+        policy=replace(retry.BLOB, initial=0.0),
     )
 
 

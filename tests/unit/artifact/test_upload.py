@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ from codearts_check_logs import secrets
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService, UploadedArtifact, expiration
 from codearts_check_logs.errors import ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import BLOB, RESULTS
 from tests.conftest import SampleFile
 from tests.unit.artifact.test_environment import JOB_ID, ORIGIN, RUN_ID, env, token
 
@@ -51,7 +54,12 @@ RESERVED = "is now reserved for this workflow run"
 def service(**overrides: str) -> ArtifactService:
     found = environment.from_env(env(**overrides))
     assert found is not None
-    return ArtifactService(found, cancel=CancelToken(), retry_base_delay=0.0, blob_backoff=0.0)
+    return ArtifactService(
+        found,
+        cancel=CancelToken(),
+        results_policy=replace(RESULTS, initial=0.0),
+        blob_policy=replace(BLOB, initial=0.0),
+    )
 
 
 def upload(

@@ -23,7 +23,7 @@ from codearts_check_logs.auth.credentials import (
 from codearts_check_logs.auth.resolver import Endpoints, Resolver
 from codearts_check_logs.auth.ways import choose_way
 from codearts_check_logs.errors import AuthFailed
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net.cancel import CancelToken
 
 ID = "a777ff00d3cf4d369d87066806ae0001"
 
