@@ -22,7 +22,7 @@ from devtools.doubles.results import (
 )
 from devtools.runner import FakeRunner, Run
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
 from codearts_check_logs.net.cancel import CancelToken
@@ -38,9 +38,9 @@ __all__ = ["ID1", "ID2", "TOKEN", "ActionRunner", "Run", "inputs_for"]
 
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> Iterator[None]:
-    secrets.clear()
+    masking.clear()
     yield
-    secrets.clear()
+    masking.clear()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from devtools.doubles.results import (
     make_runtime_token,
 )
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
 from codearts_check_logs.net.budget import Deadline
@@ -232,4 +232,4 @@ def test_both_mask_the_upload_signature(azurite: Azurite, tmp_path: Path) -> Non
     assert signature_forms(official) <= masked
     ours = observe(azurite, data, tmp_path / "ours", run_ours)
     for form in signature_forms(ours):
-        assert secrets.redact(f"sig={form}&") == f"sig={secrets.REPLACEMENT}&"
+        assert masking.redact(f"sig={form}&") == f"sig={masking.REPLACEMENT}&"

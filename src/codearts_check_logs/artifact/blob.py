@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from .. import secrets
+from .. import masking
 from ..errorbody import parse_retry_after
 from ..net.budget import Deadline
 from ..net.cancel import CancelToken, SocketTracker
@@ -53,7 +53,7 @@ class _RedactUrls(logging.Filter):
     """urllib3 logs each request line, SAS signature included, at DEBUG; scrub it first."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = secrets.redact(record.getMessage())
+        record.msg = masking.redact(record.getMessage())
         record.args = ()
         return True
 
@@ -72,7 +72,7 @@ class BlobUploadError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(secrets.redact(message))
+        super().__init__(masking.redact(message))
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
@@ -81,9 +81,9 @@ class BlobUploadError(Exception):
 def register_sas_signature(url: str) -> None:
     """Treat the URL's `sig` value as a secret (raw and decoded) before anything can print it."""
     for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
-        secrets.register(raw)
+        masking.register(raw)
     for value in parse_qs(urlsplit(url).query).get("sig", []):
-        secrets.register(value)
+        masking.register(value)
 
 
 class BlobUpload:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .. import secrets
+from .. import masking
 from ..errors import ArtifactUploadFailed
 
 NO_RUNTIME_TOKEN = (
@@ -60,7 +60,7 @@ def from_env(env: Mapping[str, str]) -> ArtifactEnvironment | None:
     token = env.get("ACTIONS_RUNTIME_TOKEN", "").strip()
     if not token:
         return None
-    secrets.register(token)
+    masking.register(token)
     server_url = env.get("GITHUB_SERVER_URL", "").strip().rstrip("/") or "https://github.com"
     if is_ghes(server_url):
         raise ArtifactUploadFailed(

@@ -15,7 +15,7 @@ from typing import Any, TypedDict, cast
 import requests
 import tenacity
 
-from .. import secrets
+from .. import masking
 from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 from ..net.capped import MAX_SMALL_BODY, read_capped
@@ -73,11 +73,11 @@ class TwirpError(Exception):
     def __init__(
         self, method: str, message: str, *, status: int | None = None, code: str = "", msg: str = ""
     ) -> None:
-        super().__init__(secrets.redact(message))
+        super().__init__(masking.redact(message))
         self.method = method
         self.status = status
         self.code = code
-        self.msg = secrets.redact(msg)
+        self.msg = masking.redact(msg)
 
 
 class _Retryable(TwirpError):

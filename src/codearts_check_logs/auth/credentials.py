@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import requests
 
-from .. import secrets
+from .. import masking
 from ..errors import AuthFailed
 from .signing import sign_prepared
 from .transport import origin
@@ -58,7 +58,7 @@ class TokenCredentials(Credentials):
 
     def __init__(self, token: str, trusted_url: str) -> None:
         super().__init__(trusted_url)
-        secrets.register(token)  # scrubbed from anything a service echoes, even in library use
+        masking.register(token)  # scrubbed from anything a service echoes, even in library use
         self._token = token
 
     def __repr__(self) -> str:
@@ -80,7 +80,7 @@ class AccessKeys:
 
     def __post_init__(self) -> None:
         for value in (self.access_key, self.secret_key, self.security_token):
-            secrets.register(value)
+            masking.register(value)
 
     def __repr__(self) -> str:
         kind = "temporary" if self.security_token else "permanent"

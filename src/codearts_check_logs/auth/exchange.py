@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
-from .. import secrets
+from .. import masking
 from ..errorbody import is_throttled, parse_error_body, parse_retry_after
 from ..errors import ActionError, AuthFailed
 from ..net.budget import Deadline, watchdog
@@ -191,7 +191,7 @@ class Exchange:
             code = exc.code if isinstance(exc, ActionError) else "an error"
             self._log(
                 f"{service} {step}: attempt {state.attempt_number} failed with "
-                f"{secrets.redact(code)}; retrying in {state.upcoming_sleep:.1f} s"
+                f"{masking.redact(code)}; retrying in {state.upcoming_sleep:.1f} s"
             )
 
         return before_sleep
@@ -274,7 +274,7 @@ def keys_from(
     token = found.get("security_token", found.get("securitytoken"))
     for value in (access, secret, token):
         if isinstance(value, str):
-            secrets.register(value)
+            masking.register(value)
     if not all(
         isinstance(v, str) and v and v.isascii() and v.isprintable()
         for v in (access, secret, token)

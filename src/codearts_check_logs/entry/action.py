@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from .. import app, inputs, secrets
+from .. import app, inputs, masking
 from ..auth import ways
 from ..errors import InternalError, InvalidInput, WriteFailed
 from ..github import commands
@@ -50,13 +50,13 @@ def mask_secrets(env: Mapping[str, str]) -> None:
     """Have every secret input (and the environment's, `ways.SECRET_ENV`) masked by the runner and
     scrubbed by us; secrets learnt later (a derived credential, the signature of a
     signed upload URL) are masked as they arrive."""
-    secrets.on_register(commands.mask)
+    masking.on_register(commands.mask)
     names = [inputs.env_name(name) for name in ways.SECRET_INPUTS] + list(ways.SECRET_ENV)
     for name in names:
         raw = env.get(name, "")
         for value in (raw.strip(), raw):
             if value.strip():
-                secrets.register(value)
+                masking.register(value)
 
 
 def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:

@@ -17,7 +17,7 @@ import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from .. import __version__, app, inputs, secrets
+from .. import __version__, app, inputs, masking
 from ..auth.ways import SECRET_ENV
 from ..errors import InternalError, InvalidInput
 from ..net.cancel import CancelToken
@@ -192,11 +192,11 @@ def _run(
 ) -> int:
     raw = raw_inputs(args, env)
     for value in (*(raw[name] for name in SECRET_FROM_ENV), *(env.get(n, "") for n in SECRET_ENV)):
-        secrets.register(value.strip())
+        masking.register(value.strip())
     try:
         settings = inputs.parse_settings(raw, inputs.workspace_from({}), env)
     except InvalidInput as exc:
-        print(f"{PROG}: error: {secrets.redact(exc.message)}", file=sys.stderr)
+        print(f"{PROG}: error: {masking.redact(exc.message)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     log, progress = _reporters()
@@ -206,9 +206,9 @@ def _run(
     except Exception as exc:  # a defect still ends in a report
         outcome = Outcome.failed(InternalError(type(exc).__name__))
     if args.json:
-        print(secrets.redact(json.dumps(json_report(outcome), indent=2, ensure_ascii=False)))
+        print(masking.redact(json.dumps(json_report(outcome), indent=2, ensure_ascii=False)))
     else:
-        print(secrets.redact(render_text(outcome)), end="")
+        print(masking.redact(render_text(outcome)), end="")
     sys.stdout.flush()
     return exit_status(outcome, signals.received, fail_on_error=settings.fail_on_error)
 
@@ -225,10 +225,10 @@ def _reporters() -> tuple[Callable[[str], None], Progress]:
     """Log lines and progress: bars on a terminal, plain lines anywhere else."""
     if sys.stderr.isatty():
         terminal = TerminalProgress(sys.stderr)
-        return lambda line: terminal.write(secrets.redact(line)), terminal
+        return lambda line: terminal.write(masking.redact(line)), terminal
 
     def log(line: str) -> None:
-        print(secrets.redact(line), file=sys.stderr, flush=True)
+        print(masking.redact(line), file=sys.stderr, flush=True)
 
     return log, LineProgress(log)
 

@@ -24,7 +24,7 @@ from devtools.doubles.slow import SlowServer, answer
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact.blob import (
     API_VERSION,
     BlobUpload,
@@ -201,7 +201,7 @@ def test_network_errors_never_show_the_signature(
 
 def test_signature_is_registered_raw_and_decoded() -> None:
     register_sas_signature(SAS)
-    assert secrets.redact("a Ab%2Fc%2Bd%3D b Ab/c+d= c") == "a *** b *** c"
+    assert masking.redact("a Ab%2Fc%2Bd%3D b Ab/c+d= c") == "a *** b *** c"
 
 
 def test_the_signature_stays_out_of_the_repr() -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 from devtools.doubles.results import make_runtime_token
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact.environment import (
     BackendIds,
     backend_ids_from_token,
@@ -127,7 +127,7 @@ def test_the_token_is_a_secret_and_stays_out_of_the_repr() -> None:
     found = from_env(env())
     assert found is not None
     assert token() not in repr(found)
-    assert secrets.redact(token()) == secrets.REPLACEMENT
+    assert masking.redact(token()) == masking.REPLACEMENT
 
 
 def test_retention_maximum_comes_from_the_repository() -> None:

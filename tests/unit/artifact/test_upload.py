@@ -28,7 +28,7 @@ from devtools.doubles.results import (
 from devtools.doubles.slow import Kind, SlowServer, answer
 from responses import matchers
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService, UploadedArtifact, expiration
 from codearts_check_logs.errors import ArtifactUploadFailed
@@ -364,7 +364,7 @@ def test_a_blob_failure_names_the_artifact_hides_the_signature_and_reserves_the_
     assert "${{ github.run_attempt }}" in error.message
     for sig in SIG_VALUES:
         assert sig not in str(error)
-        assert secrets.redact(f"x {sig} y") == f"x {secrets.REPLACEMENT} y"
+        assert masking.redact(f"x {sig} y") == f"x {masking.REPLACEMENT} y"
     assert "FinalizeArtifact" not in methods(mocked)
 
 

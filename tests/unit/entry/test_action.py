@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.entry import action
 from codearts_check_logs.errors import InvalidInput
 from codearts_check_logs.outcome import Outcome
@@ -84,7 +84,7 @@ def test_the_token_is_masked_before_anything_else(monkeypatch: pytest.MonkeyPatc
         "::add-mask::the-token-value-123",
         "::add-mask::  the-token-value-123  ",
     ]
-    assert secrets.redact("x the-token-value-123") == "x ***"
+    assert masking.redact("x the-token-value-123") == "x ***"
 
 
 def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
