@@ -23,7 +23,7 @@ from .artifact.upload import ArtifactService
 from .codearts.client import Fetched, LogClient
 from .codearts.download import PartFile
 from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
-from .inputs import Settings
+from .inputs.settings import Settings
 from .net.budget import Deadline, watchdog
 from .net.cancel import CancelToken
 from .net.retry import policy_for, retrying
@@ -89,7 +89,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
-        file=ctx.settings.display_path(saved.path),
+        file=ctx.settings.output.display_path(saved.path),
         size=saved.fetched.size,
         sha256=saved.fetched.sha256,
         http_status=saved.fetched.http_status,
@@ -133,7 +133,7 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
 
 
 def _attempt(ctx: Context, client: LogClient, sub_job_id: str) -> Saved:
-    dest = ctx.settings.zip_path(sub_job_id)
+    dest = ctx.settings.output.zip_path(sub_job_id)
     counter = _Counter(ctx.progress, sub_job_id, "download")
     with PartFile(dest) as part:
 

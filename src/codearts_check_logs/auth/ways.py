@@ -14,6 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from ..environment import (
+    ID_TOKEN_TOKEN_ENV,
+    ID_TOKEN_URL_ENV,
+    KEY_FAMILIES,
+    RunnerEnvironment,
+)
 from ..errors import InvalidInput
 from .transport import check_transport
 
@@ -37,30 +43,6 @@ AUTH_INPUTS = tuple(
 
 SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
 """Inputs whose values are secrets: masked before anything is printed, never CLI options."""
-
-HUAWEI_CLOUD_ENV = (
-    "HUAWEI_CLOUD_ACCESS_KEY_ID",
-    "HUAWEI_CLOUD_SECRET_ACCESS_KEY",
-    "",
-    "HUAWEI_CLOUD_PROJECT_ID",
-)
-"""What `huaweicloud/auth-action` exports: AK, SK, (no security token), project ID."""
-SDK_ENV = (
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-)
-"""The official SDK's names: AK, SK, security token, project ID."""
-REGION_ENV = "HUAWEI_CLOUD_REGION"
-ID_TOKEN_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
-ID_TOKEN_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-SECRET_ENV = (
-    *(name for family in (HUAWEI_CLOUD_ENV, SDK_ENV) for name in family[:3] if name),
-    ID_TOKEN_TOKEN_ENV,
-)
-"""Environment variables whose values are secrets (masked before anything is printed): the
-fallback's keys and security token, and the runner's bearer token for GitHub's ID token."""
 
 _PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _SESSION_UNSAFE = re.compile(r"[^\w+=,.@-]")
@@ -152,7 +134,7 @@ class OidcIam3Auth(_Hidden):
 AuthInputs = TokenAuth | AkSkAuth | PasswordAuth | OidcIam5Auth | OidcIam3Auth
 
 
-def choose_way(raw: Mapping[str, str], env: Mapping[str, str]) -> AuthInputs:
+def choose_way(raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:
     """The one way the inputs (else the environment) describe; `InvalidInput` otherwise."""
     given = {name for name in (*AUTH_INPUTS, "project-id", "oidc-audience") if raw.get(name)}
     ways = [way for way, (req, opt) in WAY_INPUTS.items() if given & {*req, *opt}]
@@ -200,7 +182,7 @@ _NOTHING = (
 )
 
 
-def _parse_way(way: str, raw: Mapping[str, str], env: Mapping[str, str]) -> AuthInputs:
+def _parse_way(way: str, raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:
     project_id = parse_project_id("project-id", raw.get("project-id", ""))
     if way == "token":
         return TokenAuth(token=parse_header_secret("token", raw["token"]))
@@ -240,12 +222,12 @@ def _optional(parse: Callable[[str, str], str], name: str, raw: Mapping[str, str
     return parse(name, value) if value else ""
 
 
-def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | None:
+def _from_environment(env: RunnerEnvironment, project_input: str) -> AkSkAuth | None:
     """AK/SK from `huaweicloud/auth-action`'s variables, else from the SDK's; None if neither."""
-    for ak_name, sk_name, token_name, project_name in (HUAWEI_CLOUD_ENV, SDK_ENV):
-        ak = env.get(ak_name, "").strip()
-        sk = env.get(sk_name, "").strip()
-        token = env.get(token_name, "").strip() if token_name else ""
+    for ak_name, sk_name, token_name, project_name in KEY_FAMILIES:
+        ak = env.key(ak_name).strip()
+        sk = env.key(sk_name).strip()
+        token = env.key(token_name).strip()
         if not (ak or sk or token):
             continue
         if not (ak and sk):
@@ -254,7 +236,7 @@ def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | 
             raise InvalidInput(
                 f"{', '.join(set_names)} is set in the environment without {' and '.join(missing)}"
             )
-        project = project_input or env.get(project_name, "").strip()
+        project = project_input or env.key(project_name).strip()
         return AkSkAuth(
             access_key=parse_access_key(ak_name, ak),
             secret_key=parse_secret_key(sk_name, sk),
@@ -265,10 +247,10 @@ def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | 
     return None
 
 
-def id_token_request(env: Mapping[str, str]) -> IdTokenRequest:
+def id_token_request(env: RunnerEnvironment) -> IdTokenRequest:
     """The runner's ID-token endpoint; without it the job lacks `id-token: write`."""
-    url = env.get(ID_TOKEN_URL_ENV, "").strip()
-    bearer = env.get(ID_TOKEN_TOKEN_ENV, "").strip()
+    url = env.id_token_url.strip()
+    bearer = env.id_token_bearer.strip()
     if not (url and bearer):
         raise InvalidInput(
             f"OIDC needs {ID_TOKEN_URL_ENV} and {ID_TOKEN_TOKEN_ENV}, which the runner sets "
@@ -281,10 +263,10 @@ def id_token_request(env: Mapping[str, str]) -> IdTokenRequest:
     return IdTokenRequest(url=url, bearer=bearer)
 
 
-def session_name(env: Mapping[str, str]) -> str:
+def session_name(env: RunnerEnvironment) -> str:
     """`agency_session_name` for STS: names the run in Huawei's audit trail (2-128 of
     letters, digits and `+=,.@-_`)."""
-    parts = ["codearts-check-logs", env.get("GITHUB_RUN_ID", ""), env.get("GITHUB_RUN_ATTEMPT", "")]
+    parts = ["codearts-check-logs", env.run_id, env.run_attempt]
     name = "-".join(_SESSION_UNSAFE.sub("", part) for part in parts if part)
     return name[:128]
 
