@@ -25,6 +25,7 @@ from devtools.runner import FakeRunner, Run
 from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.net.cancel import CancelToken
 from codearts_check_logs.net.retry import BLOB, RESULTS
 from tests.doubles.helpers import START
@@ -143,7 +144,7 @@ def make_service(runner_env: dict[str, str]) -> Callable[..., ArtifactService]:
     def build(
         *, block_size: int = 1024 * 1024, cancel: CancelToken | None = None, **env: str
     ) -> ArtifactService:
-        found = environment.from_env({**runner_env, **env})
+        found = environment.from_env(RunnerEnvironment.read({**runner_env, **env}))
         assert found is not None
         return ArtifactService(
             found,

@@ -42,14 +42,16 @@ SECRET_ENV = (
 """Environment variables whose values are secrets (masked before anything is printed): the
 fallback's keys and security token, and the runner's bearer token for GitHub's ID token."""
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+def _empty() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, repr=False)
 class RunnerEnvironment:
     """What the process environment says, read once; absent variables read as ""."""
 
-    inputs: Mapping[str, str] = _EMPTY
+    inputs: Mapping[str, str] = field(default_factory=_empty)
     """Each declared input's `INPUT_*` text as the runner set it (unstripped), by input name."""
     output_file: str = ""
     """GITHUB_OUTPUT: where step outputs go."""
@@ -72,9 +74,9 @@ class RunnerEnvironment:
     """ACTIONS_ID_TOKEN_REQUEST_TOKEN (a secret)."""
     region: str = ""
     """HUAWEI_CLOUD_REGION, as `huaweicloud/auth-action` exports it."""
-    keys: Mapping[str, str] = _EMPTY
+    keys: Mapping[str, str] = field(default_factory=_empty)
     """The AK/SK fallback variables (`KEY_FAMILIES`) that are set, by name."""
-    named: Mapping[str, str] = field(default=_EMPTY)
+    named: Mapping[str, str] = field(default_factory=_empty)
     """Variables a command line names (`--token-env NAME`), by name."""
 
     def __repr__(self) -> str:

@@ -34,6 +34,7 @@ from devtools.doubles.results import (
 from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
 from codearts_check_logs.net.retry import RESULTS
@@ -102,7 +103,7 @@ def run_official(env: dict[str, str], path: Path) -> str:
 
 
 def run_ours(env: dict[str, str], path: Path) -> str:
-    found = environment.from_env(env)
+    found = environment.from_env(RunnerEnvironment.read(env))
     assert found is not None
     data = path.read_bytes()
     ArtifactService(

@@ -6,22 +6,33 @@ from pathlib import Path
 
 import pytest
 
-from codearts_check_logs import inputs as config
 from codearts_check_logs.auth.ways import TokenAuth
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import InvalidInput
+from codearts_check_logs.inputs.metadata import env_name, input_specs, output_names
+from codearts_check_logs.inputs.paths import parse_directory
+from codearts_check_logs.inputs.settings import parse_settings, raw_inputs
+from codearts_check_logs.inputs.values import (
+    MAX_SUB_JOBS,
+    parse_artifact_name,
+    parse_bool,
+    parse_retention_days,
+    parse_sub_job_ids,
+    parse_timeout,
+)
 from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN
 from tests.conftest import ID1, ID2, TOKEN
 
 
 def raw(**overrides: str) -> dict[str, str]:
-    values = {name: spec.default for name, spec in config.input_specs().items()}
+    values = {name: spec.default for name, spec in input_specs().items()}
     values.update({"sub-job-id": ID1, "token": TOKEN})
     values.update({k.replace("_", "-"): v for k, v in overrides.items()})
     return values
 
 
 def test_action_yml_declares_the_interface() -> None:
-    specs = config.input_specs()
+    specs = input_specs()
     assert list(specs) == [
         "sub-job-id", "region", "endpoint", "iam-endpoint", "sts-endpoint", "token",
         "access-key-id", "secret-access-key", "security-token", "project-id", "iam-user",
@@ -33,19 +44,21 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["region"].default == ""
     assert specs["timeout-seconds"].default == "300"
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
-    assert config.output_names() == (
+    assert output_names() == (
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     )  # fmt: skip
 
 
 def test_env_names_keep_hyphens() -> None:
-    assert config.env_name("sub-job-id") == "INPUT_SUB-JOB-ID"
-    assert config.env_name("fail on error") == "INPUT_FAIL_ON_ERROR"
+    assert env_name("sub-job-id") == "INPUT_SUB-JOB-ID"
+    assert env_name("fail on error") == "INPUT_FAIL_ON_ERROR"
 
 
 def test_absent_and_blank_inputs_take_defaults() -> None:
-    values = config.raw_inputs({"INPUT_SUB-JOB-ID": f" {ID1} ", "INPUT_REGION": "   "})
+    values = raw_inputs(
+        RunnerEnvironment.read({"INPUT_SUB-JOB-ID": f" {ID1} ", "INPUT_REGION": "   "})
+    )
     assert values["sub-job-id"] == ID1
     assert values["region"] == ""
     assert values["path"] == "codearts-check-logs"
@@ -53,14 +66,14 @@ def test_absent_and_blank_inputs_take_defaults() -> None:
 
 
 def test_defaults_make_valid_settings(tmp_path: Path) -> None:
-    settings = config.parse_settings(raw(), tmp_path)
+    settings = parse_settings(raw(), tmp_path)
     assert settings.sub_job_ids == (ID1,)
     assert settings.region == "cn-north-4"
     assert settings.base_url == "https://codearts-check.cn-north-4.myhuaweicloud.com"
     assert settings.iam_url == "https://iam.cn-north-4.myhuaweicloud.com"
     assert settings.sts_url == "https://sts.cn-north-4.myhuaweicloud.com"
     assert settings.auth == TokenAuth(TOKEN)
-    assert settings.directory == tmp_path.resolve() / "codearts-check-logs"
+    assert settings.output.directory == tmp_path.resolve() / "codearts-check-logs"
     assert settings.upload_artifact is True
     assert settings.retention_days is None
     assert settings.overwrite is False
@@ -79,7 +92,7 @@ def test_defaults_make_valid_settings(tmp_path: Path) -> None:
     ],
 )
 def test_sub_job_ids_split_and_deduplicated(text: str, ids: tuple[str, ...]) -> None:
-    assert config.parse_sub_job_ids(text) == ids
+    assert parse_sub_job_ids(text) == ids
 
 
 @pytest.mark.parametrize(
@@ -87,66 +100,66 @@ def test_sub_job_ids_split_and_deduplicated(text: str, ids: tuple[str, ...]) -> 
 )
 def test_sub_job_id_rejects_anything_but_32_alphanumerics(bad: str) -> None:
     with pytest.raises(InvalidInput, match="32 characters"):
-        config.parse_sub_job_ids(bad)
+        parse_sub_job_ids(bad)
 
 
 @pytest.mark.parametrize("word", ["true", "True", "TRUE"])
 def test_true_spellings(word: str) -> None:
-    assert config.parse_bool("overwrite", word) is True
+    assert parse_bool("overwrite", word) is True
 
 
 @pytest.mark.parametrize("word", ["false", "False", "FALSE"])
 def test_false_spellings(word: str) -> None:
-    assert config.parse_bool("overwrite", word) is False
+    assert parse_bool("overwrite", word) is False
 
 
 @pytest.mark.parametrize("word", ["yes", "no", "on", "1", "0", "tRuE", "", "true "])
 def test_booleans_refuse_everything_else(word: str) -> None:
     with pytest.raises(InvalidInput, match="must be true or false"):
-        config.parse_bool("overwrite", word)
+        parse_bool("overwrite", word)
 
 
 @pytest.mark.parametrize(("text", "days"), [("", None), ("1", 1), ("90", 90), ("30", 30)])
 def test_retention_days(text: str, days: int | None) -> None:
-    assert config.parse_retention_days(text) == days
+    assert parse_retention_days(text) == days
 
 
 @pytest.mark.parametrize("text", ["0", "91", "abc", "-1", "1.5", "5abc", " 5"])
 def test_retention_days_out_of_range(text: str) -> None:
     with pytest.raises(InvalidInput, match="retention-days"):
-        config.parse_retention_days(text)
+        parse_retention_days(text)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("300", 300.0), ("0.5", 0.5), ("21600", 21600.0)])
 def test_timeout(text: str, seconds: float) -> None:
-    assert config.parse_timeout(text) == seconds
+    assert parse_timeout(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["0", "-5", "abc", "1e9", "21601", "99999999999", "nan", "inf"])
 def test_timeout_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="timeout-seconds"):
-        config.parse_timeout(text)
+        parse_timeout(text)
 
 
 @pytest.mark.parametrize("char", ['"', ":", "<", ">", "|", "*", "?", "\r", "\n", "\\", "/"])
 def test_artifact_name_forbidden_characters(char: str) -> None:
     with pytest.raises(InvalidInput, match="artifact-name"):
-        config.parse_artifact_name(f"logs{char}{{sub_job_id}}")
+        parse_artifact_name(f"logs{char}{{sub_job_id}}")
 
 
 def test_artifact_name_template(tmp_path: Path) -> None:
-    settings = config.parse_settings(raw(artifact_name="ci-{sub_job_id}"), tmp_path)
+    settings = parse_settings(raw(artifact_name="ci-{sub_job_id}"), tmp_path)
     assert settings.artifact_name_for(ID1) == f"ci-{ID1}.zip"
-    default = config.parse_settings(raw(), tmp_path)
+    default = parse_settings(raw(), tmp_path)
     assert default.artifact_name_for(ID1) == f"codearts-check-logs-{ID1}.zip"
 
 
 def test_path_stays_in_the_workspace(tmp_path: Path) -> None:
-    assert config.parse_directory("out/logs", tmp_path) == tmp_path.resolve() / "out/logs"
-    assert config.parse_directory(".", tmp_path) == tmp_path.resolve()
+    assert parse_directory("out/logs", tmp_path) == tmp_path.resolve() / "out/logs"
+    assert parse_directory(".", tmp_path) == tmp_path.resolve()
     for outside in ("..", "../x", "/tmp", "a/../../b"):
         with pytest.raises(InvalidInput, match="inside the workspace"):
-            config.parse_directory(outside, tmp_path)
+            parse_directory(outside, tmp_path)
 
 
 def test_path_through_a_symlink_out_of_the_workspace(tmp_path: Path) -> None:
@@ -154,21 +167,21 @@ def test_path_through_a_symlink_out_of_the_workspace(tmp_path: Path) -> None:
     workspace.mkdir()
     (workspace / "link").symlink_to(tmp_path)
     with pytest.raises(InvalidInput, match="inside the workspace"):
-        config.parse_directory("link/elsewhere", workspace)
+        parse_directory("link/elsewhere", workspace)
 
 
 def test_path_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("x")
     with pytest.raises(InvalidInput, match="not a folder"):
-        config.parse_directory("taken", tmp_path)
+        parse_directory("taken", tmp_path)
 
 
 def test_at_most_500_sub_jobs() -> None:
-    ids = [f"{index:032x}" for index in range(config.MAX_SUB_JOBS + 1)]
-    assert len(config.parse_sub_job_ids(",".join(ids[:-1]))) == 500
-    assert len(config.parse_sub_job_ids(" ".join(ids[:-1] + ids[:10]))) == 500, "duplicates"
+    ids = [f"{index:032x}" for index in range(MAX_SUB_JOBS + 1)]
+    assert len(parse_sub_job_ids(",".join(ids[:-1]))) == 500
+    assert len(parse_sub_job_ids(" ".join(ids[:-1] + ids[:10]))) == 500, "duplicates"
     with pytest.raises(InvalidInput, match="501 sub-jobs; at most 500"):
-        config.parse_sub_job_ids("\n".join(ids))
+        parse_sub_job_ids("\n".join(ids))
 
 
 @pytest.mark.parametrize(
@@ -192,7 +205,7 @@ def test_paths_that_cannot_be_created(tmp_path: Path, value: str, reason: str) -
     (tmp_path / "taken").write_text("x")
     (tmp_path / "loop").symlink_to("loop")
     with pytest.raises(InvalidInput) as caught:
-        config.parse_directory(value, tmp_path)
+        parse_directory(value, tmp_path)
     assert reason in caught.value.message
     assert "\n" not in caught.value.message
     assert "\r" not in caught.value.message
@@ -201,7 +214,7 @@ def test_paths_that_cannot_be_created(tmp_path: Path, value: str, reason: str) -
 
 def test_a_path_with_odd_but_harmless_characters_is_kept(tmp_path: Path) -> None:
     value = "logs::error::x/##[group]y/ü 日志"
-    assert config.parse_directory(value, tmp_path) == tmp_path.resolve() / value
+    assert parse_directory(value, tmp_path) == tmp_path.resolve() / value
 
 
 @pytest.mark.parametrize(
@@ -221,7 +234,7 @@ def test_a_path_with_odd_but_harmless_characters_is_kept(tmp_path: Path) -> None
     ],
 )
 def test_endpoints(tmp_path: Path, region: str, endpoint: str, url: str) -> None:
-    settings = config.parse_settings(raw(region=region, endpoint=endpoint), tmp_path)
+    settings = parse_settings(raw(region=region, endpoint=endpoint), tmp_path)
     assert settings.base_url == url
 
 
@@ -244,47 +257,52 @@ def test_endpoints(tmp_path: Path, region: str, endpoint: str, url: str) -> None
 )
 def test_endpoints_refused(tmp_path: Path, endpoint: str) -> None:
     with pytest.raises(InvalidInput):
-        config.parse_settings(raw(endpoint=endpoint), tmp_path)
+        parse_settings(raw(endpoint=endpoint), tmp_path)
 
 
 @pytest.mark.parametrize("region", ["CN-NORTH-4", "cn-north", "cn north 4", "../x", "cn-north-4/"])
 def test_regions_refused(tmp_path: Path, region: str) -> None:
     with pytest.raises(InvalidInput, match="region"):
-        config.parse_settings(raw(region=region), tmp_path)
+        parse_settings(raw(region=region), tmp_path)
 
 
 def test_an_empty_region_comes_from_the_environment_else_cn_north_4(tmp_path: Path) -> None:
     env = {"HUAWEI_CLOUD_REGION": "ap-southeast-3"}
-    settings = config.parse_settings(raw(), tmp_path, env)
+    settings = parse_settings(raw(), tmp_path, RunnerEnvironment.read(env))
     assert settings.region == "ap-southeast-3"
     assert settings.iam_url == "https://iam.ap-southeast-3.myhuaweicloud.com"
     assert settings.sts_url == "https://sts.ap-southeast-3.myhuaweicloud.com"
-    assert config.parse_settings(raw(region="cn-south-1"), tmp_path, env).region == "cn-south-1"
-    assert config.parse_settings(raw(), tmp_path, {}).region == "cn-north-4"
+    assert (
+        parse_settings(raw(region="cn-south-1"), tmp_path, RunnerEnvironment.read(env)).region
+        == "cn-south-1"
+    )
+    assert parse_settings(raw(), tmp_path, RunnerEnvironment.read({})).region == "cn-north-4"
     with pytest.raises(InvalidInput, match="HUAWEI_CLOUD_REGION must look like cn-north-4"):
-        config.parse_settings(raw(), tmp_path, {"HUAWEI_CLOUD_REGION": "Beijing 4"})
+        parse_settings(
+            raw(), tmp_path, RunnerEnvironment.read({"HUAWEI_CLOUD_REGION": "Beijing 4"})
+        )
 
 
 @pytest.mark.parametrize("name", ["iam-endpoint", "sts-endpoint"])
 def test_credential_endpoints_override_the_region_and_must_be_https(
     tmp_path: Path, name: str
 ) -> None:
-    settings = config.parse_settings(raw(**{name: "http://127.0.0.1:9/"}), tmp_path)
+    settings = parse_settings(raw(**{name: "http://127.0.0.1:9/"}), tmp_path)
     assert getattr(settings, name.replace("-endpoint", "_url")) == "http://127.0.0.1:9"
     for bad in ("http://iam.example.com", "https://u:p@iam.example.com", "iam.example.com"):
         with pytest.raises(InvalidInput, match=name):
-            config.parse_settings(raw(**{name: bad}), tmp_path)
+            parse_settings(raw(**{name: bad}), tmp_path)
 
 
 @pytest.mark.parametrize("token", ["has space", "line\nbreak", "tab\there", "é" * 10, "short"])
 def test_tokens_refused(tmp_path: Path, token: str) -> None:
     with pytest.raises(InvalidInput, match="token"):
-        config.parse_settings(raw(token=token), tmp_path)
+        parse_settings(raw(token=token), tmp_path)
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
-        config.parse_settings(raw(token="", retention_days="0", region="x"), tmp_path)
+        parse_settings(raw(token="", retention_days="0", region="x"), tmp_path)
     message = caught.value.message
     assert "no credentials" in message
     assert "retention-days" in message
@@ -292,23 +310,23 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 
 
 def test_triage_is_on_by_default_with_the_builtin_pattern(tmp_path: Path) -> None:
-    settings = config.parse_settings(raw(), tmp_path)
+    settings = parse_settings(raw(), tmp_path)
     assert settings.triage is True
     assert settings.triage_pattern is BUILTIN_PATTERN
 
 
 @pytest.mark.parametrize(("word", "on"), [("false", False), ("FALSE", False), ("True", True)])
 def test_triage_is_a_boolean(tmp_path: Path, word: str, on: bool) -> None:
-    assert config.parse_settings(raw(triage=word), tmp_path).triage is on
+    assert parse_settings(raw(triage=word), tmp_path).triage is on
 
 
 def test_triage_refuses_other_words(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="triage must be true or false"):
-        config.parse_settings(raw(triage="no"), tmp_path)
+        parse_settings(raw(triage="no"), tmp_path)
 
 
 def test_triage_pattern_is_compiled_at_input_time(tmp_path: Path) -> None:
-    settings = config.parse_settings(raw(triage_pattern=r"(?i)\bwarn(ing)?\b"), tmp_path)
+    settings = parse_settings(raw(triage_pattern=r"(?i)\bwarn(ing)?\b"), tmp_path)
     assert settings.triage_pattern.search("a WARNING here")
     assert not settings.triage_pattern.search("forewarned")
 
@@ -326,11 +344,11 @@ def test_triage_pattern_is_compiled_at_input_time(tmp_path: Path) -> None:
 )
 def test_bad_triage_patterns_are_invalid_input(tmp_path: Path, pattern: str, says: str) -> None:
     with pytest.raises(InvalidInput, match=says) as caught:
-        config.parse_settings(raw(triage_pattern=pattern), tmp_path)
+        parse_settings(raw(triage_pattern=pattern), tmp_path)
     assert caught.value.code == "INVALID_INPUT"
     assert caught.value.message.startswith("triage-pattern ")
 
 
 def test_a_bad_pattern_is_refused_even_with_triage_off(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="triage-pattern"):
-        config.parse_settings(raw(triage="false", triage_pattern="("), tmp_path)
+        parse_settings(raw(triage="false", triage_pattern="("), tmp_path)

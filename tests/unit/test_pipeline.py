@@ -28,11 +28,13 @@ from devtools.doubles.logs import PROBLEM_LINES
 from devtools.doubles.slow import Kind, SlowServer, answer
 from responses.registries import OrderedRegistry
 
-from codearts_check_logs import inputs, pipeline
+from codearts_check_logs import pipeline
 from codearts_check_logs.artifact.upload import UploadedArtifact
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
 from codearts_check_logs.errors import ActionError, ArtifactUploadFailed
+from codearts_check_logs.inputs.metadata import input_specs
+from codearts_check_logs.inputs.settings import Settings, parse_settings
 from codearts_check_logs.net import retry
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
@@ -52,11 +54,11 @@ def _fast_backoff() -> Iterator[None]:
         yield
 
 
-def settings_for(workspace: Path, base: str = BASE, **extra: str) -> inputs.Settings:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+def settings_for(workspace: Path, base: str = BASE, **extra: str) -> Settings:
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": ID1, "token": TOKEN, "endpoint": base})
     raw.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return inputs.parse_settings(raw, workspace)
+    return parse_settings(raw, workspace)
 
 
 def context(

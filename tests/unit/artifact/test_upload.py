@@ -31,6 +31,7 @@ from responses import matchers
 from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService, UploadedArtifact, expiration
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import ArtifactUploadFailed
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
@@ -52,7 +53,7 @@ RESERVED = "is now reserved for this workflow run"
 
 
 def service(**overrides: str) -> ArtifactService:
-    found = environment.from_env(env(**overrides))
+    found = environment.from_env(RunnerEnvironment.read(env(**overrides)))
     assert found is not None
     return ArtifactService(
         found,
@@ -614,7 +615,7 @@ def test_local_artifact_service_for_the_demo(tmp_path: Path) -> None:
     path = tmp_path / NAME
     path.write_bytes(DATA)
     with local_artifact_service() as (double, variables):
-        found = environment.from_env(variables)
+        found = environment.from_env(RunnerEnvironment.read(variables))
         assert found is not None
         result = upload(ArtifactService(found, cancel=CancelToken()), path)
         assert double.finalized(NAME)[0].id == int(result.artifact_id)

@@ -14,7 +14,6 @@ from devtools.doubles.codearts import Simulator
 from devtools.doubles.iam import PROJECTS_PATH, TOKENS_PATH
 from devtools.doubles.sts import ASSUME_PATH
 
-from codearts_check_logs import inputs
 from codearts_check_logs.auth.credentials import (
     RENEW_MARGIN_SECONDS,
     SignedCredentials,
@@ -22,7 +21,9 @@ from codearts_check_logs.auth.credentials import (
 )
 from codearts_check_logs.auth.resolver import Endpoints, Resolver
 from codearts_check_logs.auth.ways import choose_way
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import AuthFailed
+from codearts_check_logs.inputs.metadata import input_specs
 from codearts_check_logs.net.cancel import CancelToken
 
 ID = "a777ff00d3cf4d369d87066806ae0001"
@@ -43,10 +44,10 @@ def resolver(
     project_id: bool = False,
     **changes: str,
 ) -> Resolver:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update(cloud.inputs(way, project_id=project_id))
     raw.update({k.replace("_", "-"): v for k, v in changes.items()})
-    auth = choose_way(raw, cloud.github.env())
+    auth = choose_way(raw, RunnerEnvironment.read(cloud.github.env()))
     endpoints = Endpoints(cloud.region, gateway.base_url, cloud.iam.url, cloud.sts.url)
     return Resolver(auth, endpoints, cancel=CancelToken(), budget=20, clock=clock)
 
