@@ -143,13 +143,13 @@ def test_other_statuses_do_not_stop_signing() -> None:
     assert "Authorization" in signed(f"{BASE}/x", credentials).headers
 
 
-def test_keys_are_secrets_and_not_in_reprs() -> None:
+def test_keys_are_not_in_reprs() -> None:
+    """Masked where they entered the process (the entry point, `keys_from`), not again here."""
     keys = AccessKeys(AK, SK, "security-token-0123456789", expires_at=NOW)
     credentials = SignedCredentials(BASE, StaticKeys(keys), project_id="p" * 32)
     for thing in (keys, StaticKeys(keys), credentials, TemporaryKeys(lambda: keys)):
         for secret in (AK, SK, "security-token-0123456789"):
             assert secret not in repr(thing)
-    assert masking.redact(f"{AK} {SK} security-token-0123456789") == "*** *** ***"
 
 
 # -- temporary keys: obtained once, renewed once ------------------------------------------------

@@ -14,11 +14,13 @@ from devtools.doubles.codearts import Simulator
 from devtools.doubles.iam import PROJECTS_PATH, TOKENS_PATH
 from devtools.doubles.sts import ASSUME_PATH
 
+from codearts_check_logs import masking
 from codearts_check_logs.auth.credentials import (
     RENEW_MARGIN_SECONDS,
     SignedCredentials,
     TokenCredentials,
 )
+from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.resolver import Endpoints, Resolver
 from codearts_check_logs.auth.ways import choose_way
 from codearts_check_logs.environment import RunnerEnvironment
@@ -55,6 +57,27 @@ def resolver(
 def download(credentials: requests.auth.AuthBase, gateway: Simulator) -> int:
     url = f"{gateway.base_url}/v1/log-file"
     return requests.get(url, params={"sub_job_id": ID}, auth=credentials, timeout=10).status_code
+
+
+def test_aksk_with_a_project_opens_no_session_and_registers_nothing(
+    cloud: HuaweiCloud,
+    gateway: Simulator,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing to exchange: no session and no watchdog thread (both come with an exchange);
+    the keys were masked at the entry point, not again."""
+    told: list[str] = []
+    masking.on_register(told.append)
+
+    def no_exchange(**_: object) -> None:
+        raise AssertionError("an exchange was opened")
+
+    monkeypatch.setattr(Exchange, "opened", no_exchange)
+    credentials = resolver(cloud, gateway, clock, "aksk", project_id=True).credentials()
+    assert isinstance(credentials, SignedCredentials)
+    assert told == []
+    assert download(credentials, gateway) == 200
 
 
 @pytest.mark.parametrize("way", AUTH_WAYS)
