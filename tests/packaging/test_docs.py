@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codearts_check_logs.inputs.metadata import action_metadata, input_specs, output_names
+from codearts_check_logs.inputs.metadata import action_metadata, input_specs
 from codearts_check_logs.inputs.settings import parse_settings
 from codearts_check_logs.outcome import Outcome
 from codearts_check_logs.render.outputs import outputs_for
@@ -47,8 +47,8 @@ def test_readme_inputs_match_action_yml() -> None:
 
 def test_readme_outputs_match_action_yml_and_the_code() -> None:
     rows = table_rows(section(README, "### Outputs"))
-    assert list(rows) == list(output_names())
-    assert list(outputs_for(Outcome())) == list(output_names())
+    assert list(rows) == list(action_metadata()["outputs"])
+    assert list(outputs_for(Outcome())) == list(action_metadata()["outputs"])
 
 
 def test_every_input_the_code_reads_is_declared(tmp_path: Path) -> None:
@@ -72,7 +72,9 @@ def test_spec_tables_match_action_yml() -> None:
     assert {
         name: documented_default(cell) for name, cell in inputs.items()
     } == action_yml_defaults()
-    assert list(table_rows(section(spec, "## Outputs"))) == list(output_names())
+    assert list(table_rows(section(spec, "## Outputs"))) == list(
+        tuple(action_metadata()["outputs"])
+    )
 
 
 @pytest.mark.skipif(not SPEC.is_file(), reason="the interface spec lives beside the project")

@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from ..auth.transport import check_transport
 from ..errors import ArtifactUploadFailed
 from ..net.budget import Deadline, watchdog
 from ..net.cancel import CancelToken
 from ..net.retry import RetryPolicy
 from ..net.session import new_session
+from ..net.transport import check_transport
 from .blob import DEFAULT_BLOCK_SIZE, DEFAULT_CONCURRENCY, BlobUpload, BlobUploadError
 from .environment import ArtifactEnvironment
 from .twirp import (

@@ -24,8 +24,8 @@ import requests
 
 from .. import masking
 from ..errors import AuthFailed
+from ..net.transport import origin
 from .signing import sign_prepared
-from .transport import origin
 
 TOKEN_HEADER = "X-Auth-Token"
 SECURITY_TOKEN_HEADER = "X-Security-Token"

@@ -21,7 +21,7 @@ from ..environment import (
     RunnerEnvironment,
 )
 from ..errors import InvalidInput
-from .transport import check_transport
+from ..net.transport import check_transport
 
 MIN_SECRET_LENGTH = 8
 """A secret shorter than this is refused: the runner masks every occurrence of a registered

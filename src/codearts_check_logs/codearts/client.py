@@ -18,7 +18,6 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
-from ..auth.transport import check_transport
 from ..errorbody import is_throttled, parse_error_body, parse_retry_after
 from ..errors import (
     ActionError,
@@ -32,6 +31,7 @@ from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 from ..net.capped import MAX_SMALL_BODY, take
 from ..net.retry import RETRYABLE_STATUS, RetryPolicy, policy_for, transport_failure
+from ..net.transport import check_transport
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
 
 LOG_FILE_PATH = "/v1/log-file"

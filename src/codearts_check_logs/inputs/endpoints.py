@@ -1,13 +1,13 @@
 """Service URLs: an endpoint input, else the region's public host; https only (plain http only
-to loopback, `auth.transport`). Pure."""
+to loopback, `net.transport`). Pure."""
 
 from __future__ import annotations
 
 import unicodedata
 from urllib.parse import urlsplit
 
-from ..auth.transport import check_transport
 from ..errors import InvalidInput
+from ..net.transport import check_transport
 from .values import CONTROL, DEFAULT_REGION, REGION, shown
 
 CODEARTS_ENDPOINT = "https://codearts-check.{region}.myhuaweicloud.com"

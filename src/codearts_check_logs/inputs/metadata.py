@@ -50,11 +50,6 @@ def input_specs() -> dict[str, InputSpec]:
     }
 
 
-def output_names() -> tuple[str, ...]:
-    """Every declared output, in action.yml order."""
-    return tuple(action_metadata()["outputs"])
-
-
 def env_name(input_name: str) -> str:
     """The variable the runner sets for an input: upper-cased, spaces to `_`, hyphens kept."""
     return "INPUT_" + input_name.replace(" ", "_").upper()

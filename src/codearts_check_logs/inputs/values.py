@@ -107,6 +107,8 @@ def parse_artifact_name(value: str, sub_job_count: int = 1) -> str:
 
 def parse_triage_pattern(value: str) -> re.Pattern[str]:
     """`triage-pattern` compiled now, so a bad one is refused before any request is sent."""
+    # A call into ziplog before the run gets there (the pipeline's triage returns to it later):
+    # the pattern is triage's own grammar, and only triage can judge it before the first request.
     try:
         return compile_pattern(value)
     except PatternError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codearts_check_logs.inputs.metadata import env_name, input_specs, output_names
+from codearts_check_logs.inputs.metadata import action_metadata, env_name, input_specs
 
 
 def test_action_yml_declares_the_interface() -> None:
@@ -18,7 +18,7 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["region"].default == ""
     assert specs["timeout-seconds"].default == "300"
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
-    assert output_names() == (
+    assert tuple(action_metadata()["outputs"]) == (
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     )  # fmt: skip
