@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .inputs.metadata import env_name, input_specs
-
+INPUT_PREFIX = "INPUT_"
 REGION_ENV = "HUAWEI_CLOUD_REGION"
 ID_TOKEN_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
 ID_TOKEN_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
@@ -43,6 +42,11 @@ SECRET_ENV = (
 fallback's keys and security token, and the runner's bearer token for GitHub's ID token."""
 
 
+def env_name(input_name: str) -> str:
+    """The variable the runner sets for an input: upper-cased, spaces to `_`, hyphens kept."""
+    return INPUT_PREFIX + input_name.replace(" ", "_").upper()
+
+
 def _empty() -> Mapping[str, str]:
     return MappingProxyType({})
 
@@ -52,7 +56,8 @@ class RunnerEnvironment:
     """What the process environment says, read once; absent variables read as ""."""
 
     inputs: Mapping[str, str] = field(default_factory=_empty)
-    """Each declared input's `INPUT_*` text as the runner set it (unstripped), by input name."""
+    """Every `INPUT_*` variable's text as the runner set it (unstripped), by variable name; see
+    `input`."""
     output_file: str = ""
     """GITHUB_OUTPUT: where step outputs go."""
     summary_file: str = ""
@@ -81,7 +86,7 @@ class RunnerEnvironment:
 
     def __repr__(self) -> str:
         # Values include secrets: name what is set, never what it is.
-        given = sorted(name for name, value in self.inputs.items() if value)
+        given = sorted(name.removeprefix(INPUT_PREFIX) for name, v in self.inputs.items() if v)
         return f"RunnerEnvironment(inputs={given!r}, keys={sorted(self.keys)!r})"
 
     @classmethod
@@ -92,7 +97,7 @@ class RunnerEnvironment:
         def get(name: str) -> str:
             return environ.get(name, "")
 
-        inputs = {name: get(env_name(name)) for name in input_specs()}
+        inputs = {name: value for name, value in environ.items() if name.startswith(INPUT_PREFIX)}
         keys = {name: get(name) for family in KEY_FAMILIES for name in family if get(name)}
         return cls(
             inputs=MappingProxyType(inputs),
@@ -112,6 +117,10 @@ class RunnerEnvironment:
             keys=MappingProxyType(keys),
             named=MappingProxyType({name: get(name) for name in named}),
         )
+
+    def input(self, name: str) -> str:
+        """The text the runner set for input `name` ("" when it set none)."""
+        return self.inputs.get(env_name(name), "")
 
     def key(self, name: str) -> str:
         """One AK/SK fallback variable's value ("" when unset, or for the name "")."""

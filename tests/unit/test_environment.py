@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from codearts_check_logs.environment import SECRET_ENV, RunnerEnvironment
+from codearts_check_logs.environment import SECRET_ENV, RunnerEnvironment, env_name
 
 RUNNER = {
     "INPUT_SUB-JOB-ID": " abc ",
@@ -32,8 +32,8 @@ RUNNER = {
 
 def test_everything_is_read_once_into_one_record() -> None:
     env = RunnerEnvironment.read(RUNNER)
-    assert env.inputs["sub-job-id"] == " abc ", "kept as the runner set it; inputs judge it"
-    assert env.inputs["region"] == ""
+    assert env.input("sub-job-id") == " abc ", "kept as the runner set it; inputs judge it"
+    assert env.input("region") == ""
     assert (env.output_file, env.summary_file, env.workspace) == (
         "/runner/output",
         "/runner/summary",
@@ -60,11 +60,11 @@ def test_the_record_is_frozen_and_keeps_no_reference_to_the_environment() -> Non
     source = dict(RUNNER)
     env = RunnerEnvironment.read(source)
     source["INPUT_TOKEN"] = "changed"
-    assert env.inputs["token"] == "a-token-value"
+    assert env.input("token") == "a-token-value"
     with pytest.raises(dataclasses.FrozenInstanceError):
         env.region = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        env.inputs["token"] = "x"  # type: ignore[index]
+        env.inputs["INPUT_TOKEN"] = "x"  # type: ignore[index]
 
 
 def test_named_variables_are_read_only_when_a_command_line_names_them() -> None:
@@ -82,4 +82,9 @@ def test_the_repr_names_what_is_set_never_a_value() -> None:
     text = repr(RunnerEnvironment.read(RUNNER))
     for value in ("a-token-value", "sdk-secret-key", "bearer-value", "runtime"):
         assert value not in text
-    assert "token" in text
+    assert "TOKEN" in text
+
+
+def test_env_names_keep_hyphens() -> None:
+    assert env_name("sub-job-id") == "INPUT_SUB-JOB-ID"
+    assert env_name("fail on error") == "INPUT_FAIL_ON_ERROR"

@@ -54,7 +54,7 @@ def mask_secrets(env: RunnerEnvironment) -> None:
     runner and scrubbed by us; secrets learnt later (a derived credential, the signature of a
     signed upload URL) are masked as they arrive."""
     masking.on_register(commands.mask)
-    given = [env.inputs.get(name, "") for name in ways.SECRET_INPUTS] + env.secret_values()
+    given = [env.input(name) for name in ways.SECRET_INPUTS] + env.secret_values()
     for raw in given:
         for value in (raw.strip(), raw):
             if value.strip():

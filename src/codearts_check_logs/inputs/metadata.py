@@ -48,8 +48,3 @@ def input_specs() -> dict[str, InputSpec]:
         )
         for name, spec in action_metadata()["inputs"].items()
     }
-
-
-def env_name(input_name: str) -> str:
-    """The variable the runner sets for an input: upper-cased, spaces to `_`, hyphens kept."""
-    return "INPUT_" + input_name.replace(" ", "_").upper()

@@ -34,7 +34,7 @@ def raw_inputs(environment: RunnerEnvironment) -> dict[str, str]:
     """
     values: dict[str, str] = {}
     for name, spec in input_specs().items():
-        value = environment.inputs.get(name, "").strip()
+        value = environment.input(name).strip()
         values[name] = value or spec.default
     return values
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codearts_check_logs.inputs.metadata import action_metadata, env_name, input_specs
+from codearts_check_logs.inputs.metadata import action_metadata, input_specs
 
 
 def test_action_yml_declares_the_interface() -> None:
@@ -22,8 +22,3 @@ def test_action_yml_declares_the_interface() -> None:
         "status", "file", "size", "sha256", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     )  # fmt: skip
-
-
-def test_env_names_keep_hyphens() -> None:
-    assert env_name("sub-job-id") == "INPUT_SUB-JOB-ID"
-    assert env_name("fail on error") == "INPUT_FAIL_ON_ERROR"
