@@ -313,8 +313,8 @@ def test_azurite_retries_through_faults(azurite: Azurite, container: str, tmp_pa
 
 
 def test_an_endless_error_body_is_not_read_to_its_end(tmp_path: Path) -> None:
-    """Azure's errors are small XML: at most `MAX_ANSWER` bytes are read, then the connection is
-    closed, and the status is kept."""
+    """Azure's errors are small XML: at most `net.capped.MAX_BLOB_ANSWER` bytes are read, then
+    the connection is closed, and the status is kept."""
     error_start = b"<Error><Code>InvalidBlobType</Code>"
     endless = answer(
         "body", status=400, body=error_start, content_type="application/xml", interval=0,
