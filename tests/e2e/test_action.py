@@ -139,13 +139,14 @@ def test_403_gateway_error_keeps_the_request_id(sim: Simulator, run_action: Acti
     assert len(sim.requests_for()) == 1, "403 is never retried"
 
 
+@pytest.mark.realtime
 def test_429_then_200_honours_retry_after(sim: Simulator, run_action: ActionRunner) -> None:
     throttled = {
         "error_code": "APIGW.0308",
         "error_msg": "The throttling threshold has been reached",
     }
     sim.script(ID1, Step.json(429, throttled, {"Retry-After": "1"}))
-    run = run_action(inputs_for(sim, ID1))
+    run = run_action(inputs_for(sim, ID1), quick=False)
 
     assert run.returncode == 0, run.stdout
     assert len(sim.requests_for()) == 2

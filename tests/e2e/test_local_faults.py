@@ -179,6 +179,7 @@ def test_sigterm_during_a_download(sim: Simulator, tmp_path: Path) -> None:
     assert_cancelled(run, seconds)
 
 
+@pytest.mark.realtime
 def test_sigterm_during_a_retry_wait(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, Step.raw(503, b"busy", "text/plain", {"Retry-After": "50"}))
     action = start_action(tmp_path, inputs_for(sim, ID1, timeout_seconds="120"), {})
