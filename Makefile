@@ -33,14 +33,14 @@ lint-ci: $(PY_STAMP) $(NODE_STAMP)
 	BIN=$(BIN) tools/lint-ci.sh
 
 # Parallel workers (pytest-xdist). Most tests wait on a subprocess or a socket rather than compute,
-# so a 2-core machine keeps four busy; `make unit WORKERS=0` runs in one process. `loadgroup`
-# keeps the tests of one replayed image on one worker (tests/conftest.py). Bytecode caches are
+# so a 2-core machine keeps four busy; `make unit WORKERS=0` runs in one process. The tests of
+# the replayed image share one worker (tests/conftest.py). Bytecode caches are
 # written even where PYTHONDONTWRITEBYTECODE is set: each worker would otherwise compile (and
 # rewrite the assertions of) every module again, about 2.5 s of CPU per worker.
 WORKERS ?= 4
 
 unit: $(PY_STAMP) $(NODE_STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(WORKERS)
 
 test: lint typecheck lint-ci unit
 
