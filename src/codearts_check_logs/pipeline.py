@@ -25,7 +25,7 @@ from .errors import ActionError, ArtifactUploadFailed
 from .http import CancelToken, Deadline
 from .inputs import Settings
 from .outcome import SUCCESS, SubJobResult, failure
-from .render.textsafe import clean, for_log
+from .textsafe import clean, for_log
 from .ziplog import triage as ziptriage
 
 Log = Callable[[str], None]

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from devtools.doubles.codearts import Simulator, Step, small_zip
 
+from codearts_check_logs import textsafe
 from codearts_check_logs.codearts import answers
 from codearts_check_logs.codearts import download as downloading
-from codearts_check_logs.render import textsafe
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ import tenacity
 from ..errorbody import is_throttled
 from ..errors import ActionError, InvalidResponse
 from ..http import CancelToken, Deadline, exponential_backoff, new_session, retrying, watchdog
-from ..render.textsafe import clean, for_log
+from ..textsafe import clean, for_log
 from ..ziplog import reader
 from .client import Announce, Fetched, LogClient
 from .partfile import PartFile
