@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import tenacity
@@ -25,9 +27,19 @@ from ..http import (
     retrying,
     socket_error_name,
 )
-from .blob import register_sas_signature
 
 log = logging.getLogger(__name__)
+
+
+def register_sas_signature(url: str) -> None:
+    """Treat a signed upload URL's `sig` value as a secret (raw and decoded) the moment the
+    answer that carries it arrives, before anything can print it. Here, not in `blob`: the
+    blob upload is only ever handed a URL this module has already registered."""
+    for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
+        secrets.register(raw)
+    for value in parse_qs(urlsplit(url).query).get("sig", []):
+        secrets.register(value)
+
 
 SERVICE = "github.actions.results.api.v1.ArtifactService"
 READ_TIMEOUT = 60.0
