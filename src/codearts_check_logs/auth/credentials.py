@@ -24,7 +24,7 @@ import requests
 
 from .. import secrets
 from ..errors import AuthFailed
-from .signing import sign_prepared
+from .signer import sign_prepared
 from .transport import origin
 
 TOKEN_HEADER = "X-Auth-Token"
