@@ -125,6 +125,8 @@ class LogClient:
             if not 200 <= status < 300:
                 raise status_error(response, collect(chunks), request_id)
             head = _head(chunks, len(LOCAL_HEADER))
+            # Only the signature, before any byte is written; `download.verify` has the whole
+            # file checked once it is on disk.
             if not looks_like_zip(head):
                 raise bad_success(response, collect(chunks, head), request_id)
             if announce is not None:
