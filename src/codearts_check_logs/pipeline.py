@@ -22,8 +22,9 @@ from .artifact.upload import ArtifactService
 from .codearts import download as codearts_download
 from .codearts.download import Saved
 from .errors import ActionError, ArtifactUploadFailed
-from .http import CancelToken, Deadline
-from .inputs import Settings
+from .inputs.settings import Settings
+from .net.budget import Deadline
+from .net.cancel import CancelToken
 from .outcome import SUCCESS, SubJobResult, failure
 from .textsafe import clean, for_log
 from .ziplog import triage as ziptriage
@@ -75,7 +76,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
-        file=ctx.settings.display_path(saved.path),
+        file=ctx.settings.output.display_path(saved.path),
         size=saved.fetched.size,
         sha256=saved.fetched.sha256,
         http_status=saved.fetched.http_status,
@@ -97,7 +98,7 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
     try:
         return codearts_download.download(
             sub_job_id,
-            ctx.settings.zip_path(sub_job_id),
+            ctx.settings.output.zip_path(sub_job_id),
             base_url=ctx.settings.base_url,
             credentials=ctx.credentials,
             budget=ctx.settings.timeout_seconds,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,16 @@ import responses
 from devtools.doubles.codearts import small_zip
 from devtools.doubles.logs import PROBLEM_LINES
 
-from codearts_check_logs import inputs, pipeline
+from codearts_check_logs import pipeline
 from codearts_check_logs.artifact.upload import UploadedArtifact
 from codearts_check_logs.auth.credentials import TokenCredentials
-from codearts_check_logs.codearts import download as download_module
 from codearts_check_logs.codearts.client import LogClient
 from codearts_check_logs.errors import ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.inputs.metadata import input_specs
+from codearts_check_logs.inputs.settings import Settings, parse_settings
+from codearts_check_logs.net import retry
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
 from codearts_check_logs.ziplog import triage as triage_module
 from tests.conftest import ID1, TOKEN
 
@@ -35,15 +38,16 @@ NAME = f"codearts-check-logs-{ID1}.zip"
 
 
 @pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(download_module, "BACKOFF_INITIAL", 0.01)
+def _fast_backoff() -> Iterator[None]:
+    with retry.shortened(0.02):
+        yield
 
 
-def settings_for(workspace: Path, base: str = BASE, **extra: str) -> inputs.Settings:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+def settings_for(workspace: Path, base: str = BASE, **extra: str) -> Settings:
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": ID1, "token": TOKEN, "endpoint": base})
     raw.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return inputs.parse_settings(raw, workspace)
+    return parse_settings(raw, workspace)
 
 
 def context(

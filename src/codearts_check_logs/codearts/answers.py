@@ -23,11 +23,12 @@ from ..errors import (
     NetworkError,
     ServiceError,
 )
-from ..http import MAX_SMALL_BODY, RETRYABLE_STATUS
+from ..net.capped import MAX_SMALL_BODY, take
+from ..net.retry import RETRYABLE_STATUS
 
 MAX_ERROR_BODY = MAX_SMALL_BODY
-"""The most of an answer that is not a ZIP that is read (1 MiB, see `http.MAX_SMALL_BODY`); the
-connection is closed after it, and the status is reported with what came."""
+"""The most of an answer that is not a ZIP that is read (1 MiB, see `net.capped.MAX_SMALL_BODY`);
+the connection is closed after it, and the status is reported with what came."""
 NEVER_RETRIED = frozenset({400, 401, 403, 404})
 """Never retried, whatever the body says: five failed AK/SK attempts lock the key."""
 RETRY_LATER_CODES = frozenset({"CC.00050012"})
@@ -47,20 +48,22 @@ def collect(chunks: Iterator[bytes], head: bytes = b"") -> Body:
     """Read a body that is not a ZIP: up to `MAX_ERROR_BODY` bytes and no further (the caller
     closes the connection), or until time runs out or the connection breaks. Either way the
     status already received is what gets reported, with what came."""
-    data = bytearray(head)
+    received: list[bytes] = [head]
+
+    def kept(source: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in source:
+            received.append(chunk)  # what came before a break is still reported
+            yield chunk
+
     try:
-        for chunk in chunks:
-            data += chunk
-            if len(data) > MAX_ERROR_BODY:
-                return Body(
-                    bytes(data[:MAX_ERROR_BODY]),
-                    f"more than {MAX_ERROR_BODY:,} bytes; read no further",
-                )
+        data, whole = take(kept(chunks), MAX_ERROR_BODY, head)
     except DownloadTimeout:
-        return Body(bytes(data), "still arriving when time ran out")
+        return Body(b"".join(received)[:MAX_ERROR_BODY], "still arriving when time ran out")
     except (NetworkError, InvalidResponse):
-        return Body(bytes(data), "cut short: the connection broke")
-    return Body(bytes(data))
+        return Body(b"".join(received)[:MAX_ERROR_BODY], "cut short: the connection broke")
+    if not whole:
+        return Body(data, f"more than {MAX_ERROR_BODY:,} bytes; read no further")
+    return Body(data)
 
 
 def content_length(response: requests.Response) -> int | None:

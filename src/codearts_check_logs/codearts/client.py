@@ -16,9 +16,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
-from ..auth.transport import check_transport
 from ..errors import ActionError, DownloadTimeout, HttpStatusError, InvalidResponse, NetworkError
-from ..http import CancelToken, Deadline, socket_error_name
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken
+from ..net.retry import RetryPolicy, policy_for, transport_failure
+from ..net.transport import check_transport
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
 from .answers import bad_success, collect, content_length, status_error
 
@@ -26,7 +28,6 @@ LOG_FILE_PATH = "/v1/log-file"
 CHUNK_SIZE = 1 << 18
 """Bytes per read: 256 KiB keeps peak memory flat (a 1 MiB read grows it by a few MiB on large
 ZIPs) at no cost in speed."""
-READ_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 
@@ -58,8 +59,10 @@ class LogClient:
         *,
         cancel: CancelToken,
         deadline: Deadline,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._policy = policy or policy_for("codearts")
         self._credentials = credentials
         self._session = session
         self._cancel = cancel
@@ -93,7 +96,7 @@ class LogClient:
                     auth=self._credentials,
                     stream=True,
                     allow_redirects=False,
-                    timeout=self._deadline.timeouts(READ_TIMEOUT),
+                    timeout=self._deadline.timeouts(self._policy.read_timeout),
                 )
             except requests.exceptions.ConnectTimeout:
                 raise self._stalled("could not connect to the service") from None
@@ -196,7 +199,7 @@ class LogClient:
         self._cancel.check()
         if self._deadline.remaining() <= 0.05:
             return self._timeout(what, received)
-        return NetworkError(f"{what} for {READ_TIMEOUT:g} s", retryable=True)
+        return NetworkError(f"{what} for {self._policy.read_timeout:g} s", retryable=True)
 
     def _broken(
         self, exc: BaseException, what: str, url: str | None = None, received: int = 0
@@ -205,13 +208,13 @@ class LogClient:
         self._cancel.check()
         if self._deadline.expired:
             return self._timeout(what, received)
-        text = repr(exc)
-        if "IncompleteRead" in text or "InvalidChunkLength" in text:
+        failure = transport_failure(exc)
+        if failure.kind == "truncated":
             return InvalidResponse("the body ended early (truncated ZIP)", retryable=True)
         if url is not None:
             host = urlsplit(url).hostname or "the service"
-            return NetworkError(f"could not reach {host}: {socket_error_name(exc)}")
-        return NetworkError(f"the connection broke while the ZIP arrived: {socket_error_name(exc)}")
+            return NetworkError(f"could not reach {host}: {failure.name}")
+        return NetworkError(f"the connection broke while the ZIP arrived: {failure.name}")
 
 
 def _head(chunks: Iterator[bytes], size: int) -> bytes:

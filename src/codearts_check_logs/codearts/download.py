@@ -1,14 +1,13 @@
 """One sub-job's ZIP onto disk: attempts within `timeout-seconds`, each one streamed to a part
 file, verified, and only then renamed to its final name.
 
-The retry rules of the log-file API live here with the loop that applies them (the client makes
-one attempt, `answers` says whether its failure is worth another). A failed or abandoned
+The attempts loop lives here, under the log-file API's retry policy (`net.retry.CODEARTS`): the
+client makes one attempt, `answers` says whether its failure is worth another. A failed or abandoned
 download leaves no file behind; the artifact service hears nothing until this returns.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +15,15 @@ from pathlib import Path
 import requests
 import tenacity
 
-from ..errorbody import is_throttled
 from ..errors import ActionError, InvalidResponse
-from ..http import CancelToken, Deadline, exponential_backoff, new_session, retrying, watchdog
+from ..net.budget import Deadline, watchdog
+from ..net.cancel import CancelToken
+from ..net.retry import RetryPolicy, policy_for, retrying
+from ..net.session import new_session
 from ..textsafe import clean, for_log
 from ..ziplog import reader
 from .client import Announce, Fetched, LogClient
 from .partfile import PartFile
-
-MAX_ATTEMPTS = 5
-MAX_RETRY_AFTER = 60.0
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 20.0
 
 Log = Callable[[str], None]
 Received = Callable[[int], None]
@@ -43,18 +39,6 @@ class Saved:
     listing: reader.Listing
 
 
-def retry_wait(state: tenacity.RetryCallState) -> float:
-    """Retry-After when the server gave one (capped), 2-5 s for gateway throttling (Huawei's
-    advice), else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, ActionError):
-        if exc.retry_after is not None:
-            return float(min(exc.retry_after, MAX_RETRY_AFTER))
-        if is_throttled(exc.code):
-            return random.uniform(2.0, 5.0)  # noqa: S311 - jitter, not cryptography
-    return exponential_backoff(BACKOFF_INITIAL, BACKOFF_MAX)(state)
-
-
 def download(
     sub_job_id: str,
     dest: Path,
@@ -66,18 +50,22 @@ def download(
     log: Log,
     announce: Announce | None = None,
     received: Received | None = None,
+    policy: RetryPolicy | None = None,
 ) -> Saved:
     """The verified ZIP at `dest`, retried within `budget` seconds; an ActionError otherwise.
-    `announce` hears each attempt's announced length, `received` each piece written."""
+    `announce` hears each attempt's announced length, `received` each piece written; `policy`
+    is the log-file API's unless a test gives its own."""
     deadline = Deadline(budget)
+    policy = policy or policy_for("codearts")
     session, tracker = new_session(cancel)
     with session, watchdog(deadline, tracker):
-        client = LogClient(base_url, credentials, session, cancel=cancel, deadline=deadline)
+        client = LogClient(
+            base_url, credentials, session, cancel=cancel, deadline=deadline, policy=policy
+        )
         attempts = retrying(
+            policy,
             deadline=deadline,
             cancel=cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=retry_wait,
             retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
             before_sleep=_retry_logger(log, sub_job_id),
         )

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from codearts_check_logs.http import CancelToken, new_session
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.session import new_session
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import answers
 from codearts_check_logs.codearts.client import LogClient
 from codearts_check_logs.errors import ActionError
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"

@@ -12,7 +12,8 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,7 +30,9 @@ from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import download as download_module
 from codearts_check_logs.codearts.download import Saved
 from codearts_check_logs.errors import ActionError
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net import retry
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import CODEARTS, wait_for
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -38,8 +41,9 @@ ZIP = small_zip(ID1)
 
 
 @pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(download_module, "BACKOFF_INITIAL", 0.01)
+def _fast_backoff() -> Iterator[None]:
+    with retry.shortened(0.02):
+        yield
 
 
 def download(
@@ -112,14 +116,14 @@ def test_client_errors_are_never_retried(tmp_path: Path, status: int) -> None:
 def test_5xx_gives_up_after_bounded_attempts(tmp_path: Path) -> None:
     responses.get(URL, status=502, body="<html>bad gateway</html>", content_type="text/html")
     assert error_of(tmp_path).code == "HTTP_502"
-    assert len(responses.calls) == download_module.MAX_ATTEMPTS
+    assert len(responses.calls) == CODEARTS.attempts
 
 
 @responses.activate
 def test_network_errors_are_retried(tmp_path: Path) -> None:
     responses.get(URL, body=requests.exceptions.ConnectionError("refused"))
     assert error_of(tmp_path).code == "NETWORK_ERROR"
-    assert len(responses.calls) == download_module.MAX_ATTEMPTS
+    assert len(responses.calls) == CODEARTS.attempts
 
 
 @pytest.mark.parametrize(
@@ -257,21 +261,18 @@ def _state_after(error: ActionError) -> RetryCallState:
 
 def test_throttling_without_retry_after_backs_off_two_to_five_seconds() -> None:
     error = ActionError("throttled", code="APIGW.0308", retryable=True)
-    assert all(2.0 <= download_module.retry_wait(_state_after(error)) <= 5.0 for _ in range(20))
+    assert all(2.0 <= wait_for(CODEARTS)(_state_after(error)) <= 5.0 for _ in range(20))
 
 
 def test_retry_after_is_capped() -> None:
     error = ActionError("later", code="HTTP_429", retryable=True, retry_after=86400)
-    assert download_module.retry_wait(_state_after(error)) == download_module.MAX_RETRY_AFTER
+    assert wait_for(CODEARTS)(_state_after(error)) == CODEARTS.max_retry_after
 
 
 def test_other_errors_back_off_exponentially() -> None:
     error = ActionError("busy", code="HTTP_503", retryable=True)
-    waits = [download_module.retry_wait(_state_after(error)) for _ in range(20)]
-    assert all(
-        download_module.BACKOFF_INITIAL / 2 <= wait <= download_module.BACKOFF_INITIAL
-        for wait in waits
-    )
+    waits = [wait_for(CODEARTS)(_state_after(error)) for _ in range(20)]
+    assert all(CODEARTS.initial / 2 <= wait <= CODEARTS.initial for wait in waits)
 
 
 # -- local failures, in process: a disk that fills up while the ZIP streams ------------------------
@@ -335,9 +336,7 @@ def test_a_full_disk_leaves_no_partial_file_and_the_old_zip(
     assert len(sim.requests_for()) == 1, "a local write failure is not retried"
 
 
-def test_no_retry_starts_too_late_to_finish(
-    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_retry_starts_too_late_to_finish(sim: Simulator, tmp_path: Path) -> None:
     """A retry that would start with 2 ms left could only time out, and report TIMEOUT instead
     of what went wrong (here a body cut short, a retryable fault)."""
     sim.script(ID1, *[Step.close_delimited_cut(0.5)] * 5)
@@ -347,8 +346,8 @@ def test_no_retry_starts_too_late_to_finish(
     def wait_until_the_last_moment(state: object) -> float:
         return max(0.0, budget - 0.002 - (time.monotonic() - started))
 
-    monkeypatch.setattr(download_module, "retry_wait", wait_until_the_last_moment)
-    error = error_of(tmp_path, sim.base_url, timeout_seconds=str(budget))
+    with retry.using(codearts=replace(CODEARTS, wait=wait_until_the_last_moment)):
+        error = error_of(tmp_path, sim.base_url, timeout_seconds=str(budget))
     assert error.code == "INVALID_RESPONSE", error.message
     assert len(sim.requests_for()) == 1
 
