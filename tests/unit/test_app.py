@@ -102,6 +102,7 @@ def test_an_unusable_artifact_environment_becomes_each_uploads_failure(
     assert isinstance(service, ArtifactService)
 
 
+@pytest.mark.realtime
 def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
     sim: Simulator, tmp_path: Path
 ) -> None:

@@ -199,6 +199,7 @@ def test_the_signature_stays_out_of_the_repr() -> None:
     assert "Ab" not in repr(uploader())
 
 
+@pytest.mark.realtime
 def test_a_cancel_ends_a_stalled_block(tmp_path: Path) -> None:
     """A blob store that accepts the connection and never answers: the cancel ends it at once."""
     import socket
@@ -215,6 +216,7 @@ def test_a_cancel_ends_a_stalled_block(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.realtime
 def test_the_budget_ends_a_stalled_block(tmp_path: Path) -> None:
     import socket
 

@@ -405,6 +405,7 @@ def upload_within(made: ArtifactService, path: Path, budget: float) -> ArtifactU
     return caught.value
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "body"])
 def test_a_results_service_that_never_finishes_ends_with_the_budget(
     zip_file: Path, kind: Kind
@@ -420,6 +421,7 @@ def test_a_results_service_that_never_finishes_ends_with_the_budget(
     assert RESERVED not in error.message
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "body"])
 def test_blob_storage_that_never_finishes_ends_with_the_budget(zip_file: Path, kind: Kind) -> None:
     """A Put Blob whose status line was cut by the budget's end is a failed Put Blob; it used

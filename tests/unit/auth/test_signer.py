@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import re
-import threading
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
+from devtools.doubles.serving import PromptHTTPServer
 from huaweicloudsdkcore.sdk_request import SdkRequest  # type: ignore[import-untyped]
 from huaweicloudsdkcore.signer.signer import Signer  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
@@ -136,7 +136,7 @@ def test_sign_prepared_refuses_a_streamed_body():
         sign_prepared(prepared, access_key=AK, secret_key=SK, now=NOW)
 
 
-class _Gateway(http.server.ThreadingHTTPServer):
+class _Gateway(PromptHTTPServer):
     """Loopback stand-in for the gateway: records each request exactly as it arrived."""
 
     def __init__(self) -> None:
@@ -164,12 +164,10 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def gateway() -> Iterator[_Gateway]:
     server = _Gateway()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server.serve_in_background()
     yield server
     server.shutdown()
     server.server_close()
-    thread.join(timeout=5)
 
 
 def _verifies(seen: tuple[str, str, list[tuple[str, str]], bytes], ak: str, sk: str) -> bool:

@@ -101,6 +101,7 @@ def test_a_capped_error_body_that_parses_keeps_its_code(session: requests.Sessio
     assert (error.code, error.http_status, error.message) == ("CC.00050099", 500, "busy")
 
 
+@pytest.mark.realtime
 def test_an_error_body_still_arriving_when_time_runs_out_keeps_the_status(
     session: requests.Session,
 ) -> None:

@@ -171,6 +171,7 @@ def test_zip_signature_split_over_several_reads(sim: Simulator, tmp_path: Path) 
     assert download(tmp_path, sim.base_url).path.read_bytes() == sim.zip_bytes(ID1)
 
 
+@pytest.mark.realtime
 def test_cancel_stops_a_stalled_download(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, Step.stall(30, after_headers=True))
     cancel = CancelToken()
@@ -183,6 +184,7 @@ def test_cancel_stops_a_stalled_download(sim: Simulator, tmp_path: Path) -> None
     assert list((tmp_path / "codearts-check-logs").iterdir()) == []
 
 
+@pytest.mark.realtime
 def test_a_stall_before_the_headers_ends_with_the_budget(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, Step.stall(30))
     started = time.monotonic()
@@ -195,6 +197,7 @@ SLACK = 1.0
 """Seconds a budget may be overrun in process: timer threads on a loaded two-core machine."""
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("kind", ["status", "headers", "chunk-size", "tls"])
 def test_a_server_that_never_finishes_a_line_ends_with_the_budget(
     tmp_path: Path, kind: Kind
@@ -375,6 +378,7 @@ def exception_texts(exc: BaseException) -> str:
     return "\n".join(texts)
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("failure", ["refused", "echoed", "echoed-on-200", "stall"])
 def test_the_token_is_in_no_exception_and_no_debug_log(
     sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: str

@@ -32,6 +32,7 @@ def test_deadline_sizes_time_outs_from_what_is_left() -> None:
     assert deadline.timeouts(60)[1] > 0
 
 
+@pytest.mark.realtime
 def test_the_watchdog_ends_a_request_when_the_budget_is_spent(silent_server: str) -> None:
     session, tracker = new_session(CancelToken())
     started = time.monotonic()

@@ -25,6 +25,7 @@ SLACK = 1.0
 """Seconds a budget may be overrun in process: a timer thread on a loaded two-core machine."""
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("kind", ["status", "headers"])
 def test_a_head_cut_by_the_watchdog_is_no_answer(kind: Kind) -> None:
     """Shut-down reads end like a clean close: "HTTP/1.1 201 Sl" must not pass for a 201."""
@@ -36,6 +37,7 @@ def test_a_head_cut_by_the_watchdog_is_no_answer(kind: Kind) -> None:
     assert time.monotonic() - started < 0.5 + SLACK
 
 
+@pytest.mark.realtime
 def test_a_chunk_size_line_without_end_ends_with_the_budget() -> None:
     with SlowServer(answer("chunk-size")) as server:
         session, tracker = new_session(CancelToken())
