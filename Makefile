@@ -42,7 +42,11 @@ WORKERS ?= 4
 unit: $(PY_STAMP) $(NODE_STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(WORKERS)
 
-test: lint typecheck lint-ci unit
+# The four checks run side by side, each one's output printed whole when it ends: the suite
+# spends part of its time waiting on sockets, subprocesses and budgets, time the linters and
+# mypy use. `make lint typecheck lint-ci unit` runs them one after the other.
+test: $(PY_STAMP) $(NODE_STAMP)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck lint-ci unit
 
 # Speed and memory figures (not part of `make test`): curl, our CLI, our entrypoint and the
 # curl + @actions/artifact pipeline on loopback; then triage (64 MiB of logs, a 2 GiB ZIP bomb)
