@@ -25,7 +25,7 @@ import yaml
 from .auth.transport import check_transport
 from .auth.ways import REGION_ENV, AuthInputs, choose_way
 from .errors import InvalidInput
-from .ziplog.triage import PatternError, compile_pattern
+from .ziplog.pattern import PatternError, TriagePattern, compile_pattern
 
 SUB_JOB_ID = re.compile(r"[0-9A-Za-z]{32}")
 _ID_SEPARATORS = re.compile(r"[,\s]+")
@@ -140,7 +140,7 @@ class Settings:
     retention_days: int | None
     overwrite: bool
     triage: bool
-    triage_pattern: re.Pattern[str]
+    triage_pattern: TriagePattern
     """The built-in pattern when `triage-pattern` is empty."""
     fail_on_error: bool
     timeout_seconds: float
@@ -234,7 +234,7 @@ def parse_artifact_name(value: str, sub_job_count: int = 1) -> str:
     return value
 
 
-def parse_triage_pattern(value: str) -> re.Pattern[str]:
+def parse_triage_pattern(value: str) -> TriagePattern:
     """`triage-pattern` compiled now, so a bad one is refused before any request is sent."""
     try:
         return compile_pattern(value)

@@ -22,13 +22,15 @@ import tenacity
 from .artifact.upload import ArtifactService
 from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
 from .codearts.download import PartFile
-from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
+from .errors import ActionError, ArtifactUploadFailed, DownloadTimeout, InvalidResponse
 from .http import CancelToken, Deadline, new_session, retrying, watchdog
 from .inputs import Settings
 from .outcome import SUCCESS, SubJobResult, failure
 from .render.textsafe import clean, for_log
 from .ziplog import reader
 from .ziplog import triage as ziptriage
+from .ziplog import verify as zipverify
+from .ziplog.verify import DamagedZip, StreamCheck, Streamed, Unverified, Verified
 
 Log = Callable[[str], None]
 
@@ -40,6 +42,10 @@ class Saved:
     path: Path
     fetched: Fetched
     listing: reader.Listing
+    unverified: tuple[Unverified, ...] = ()
+    """Members whose data was not checked (a ZIP bomb by its claimed size, encrypted, ...)."""
+    triage: ziptriage.Triage | None = None
+    """What triage found during verification's pass; None when triage is off."""
 
 
 class Progress(Protocol):
@@ -92,6 +98,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
         http_status=saved.fetched.http_status,
         request_id=saved.fetched.request_id or "",
         listing=saved.listing,
+        unverified=saved.unverified,
     )
     ctx.log(
         f"{sub_job_id}: saved {_quoted(result.file)} ({result.size} bytes, sha256 {result.sha256})"
@@ -123,33 +130,89 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
             before_sleep=_retry_logger(ctx.log, sub_job_id),
         )
         try:
-            return attempts(_attempt, ctx, client, sub_job_id)
+            return attempts(_attempt, ctx, client, sub_job_id, deadline)
         finally:
             ctx.progress.close(sub_job_id, "download")
 
 
-def _attempt(ctx: Context, client: LogClient, sub_job_id: str) -> Saved:
+def _attempt(ctx: Context, client: LogClient, sub_job_id: str, deadline: Deadline) -> Saved:
     dest = ctx.settings.zip_path(sub_job_id)
     counter = _Counter(ctx.progress, sub_job_id, "download")
+    stream = StreamCheck()
     with PartFile(dest) as part:
 
         def write(chunk: bytes) -> None:
             part.write(chunk)
+            stream.feed(chunk)
             counter.add(len(chunk))
 
         fetched = client.fetch(sub_job_id, write, counter.start)
         part.close()
-        listing = verify(part.path, fetched)
+        scan = _triage_scan(ctx, deadline)
+        verified = verify(part.path, fetched, stream.result(), scan, _pass_check(ctx, deadline))
         part.commit()
-    return Saved(path=dest, fetched=fetched, listing=listing)
+    return Saved(
+        path=dest,
+        fetched=fetched,
+        listing=verified.listing,
+        unverified=verified.unverified,
+        triage=None if scan is None else scan.result(),
+    )
 
 
-def verify(path: Path, fetched: Fetched) -> reader.Listing:
-    """The ZIP's central directory read back. A ZIP that looks cut short is worth another attempt
-    only when the server did not confirm its length; one that arrived at its announced length is
-    complete but damaged, and another attempt would fetch the same bytes."""
+TRIAGE_SHARE = 0.5
+"""Triage's part of the time left when verification starts (and at most `Limits.max_seconds`):
+the other part stays for the CRC of the members after triage stopped, so a pattern that
+backtracks without end never costs the sub-job its ZIP."""
+
+
+def _triage_scan(ctx: Context, deadline: Deadline) -> ziptriage.Shielded | None:
+    if not ctx.settings.triage:
+        return None
+    scan = ziptriage.Scan(
+        ctx.settings.triage_pattern,
+        seconds=TRIAGE_SHARE * deadline.remaining(),
+        cancelled=lambda: ctx.cancel.cancelled,
+    )
+    return ziptriage.Shielded(scan)
+
+
+def _pass_check(ctx: Context, deadline: Deadline) -> Callable[[], None]:
+    def check() -> None:
+        ctx.cancel.check()
+        if deadline.expired:
+            raise DownloadTimeout(
+                f"the ZIP arrived but its check did not end within {deadline.budget:g} s "
+                "(timeout-seconds)"
+            )
+
+    return check
+
+
+def verify(
+    path: Path,
+    fetched: Fetched,
+    streamed: Streamed | None = None,
+    text: ziptriage.Shielded | None = None,
+    check: Callable[[], None] | None = None,
+) -> Verified:
+    """The ZIP checked as `unzip -t` checks it: the central directory, then every member's CRC
+    (stored ones were checked as they arrived). A ZIP that looks cut short is worth another
+    attempt only when the server did not confirm its length; one that arrived at its announced
+    length, or whose directory is whole, is complete but damaged, and another attempt would
+    fetch the same bytes."""
     try:
-        return reader.inspect(path)
+        if check is None:
+            return zipverify.verify(path, streamed, text=text)
+        return zipverify.verify(path, streamed, text=text, check=check)
+    except DamagedZip as exc:
+        raise InvalidResponse(
+            f"the ZIP is complete but damaged: {exc} (its data does not match the central "
+            "directory); not retried, since the service would send the same bytes again",
+            http_status=fetched.http_status,
+            request_id=fetched.request_id,
+            retryable=False,
+        ) from None
     except reader.BadZip as exc:
         if fetched.length_confirmed:
             message = (
@@ -170,25 +233,13 @@ def verify(path: Path, fetched: Fetched) -> reader.Listing:
 
 
 def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
-    """The saved ZIP's problem lines, when triage is on. Never fails the sub-job: triage itself
-    turns whatever the ZIP holds into notes, and a defect in it becomes a note too."""
-    if not ctx.settings.triage:
+    """What triage found during verification's pass, when triage is on. Never fails the
+    sub-job: triage turns whatever the ZIP holds into notes, and a defect in it becomes a note."""
+    if not ctx.settings.triage or saved.triage is None:
         return result
-    try:
-        found = ziptriage.triage(saved.path, ctx.settings.triage_pattern)
-    except Exception as exc:  # a defect must not cost the sub-job its ZIP or its artifact
-        found = triage_defect(exc)
+    found = saved.triage
     ctx.log(f"{result.sub_job_id}: triage: {_triage_line(found)}")
     return replace(result, triage=found)
-
-
-def triage_defect(exc: Exception) -> ziptriage.Triage:
-    """The record of a triage that stopped on a defect: nothing found, and a note that says so."""
-    note = (
-        f"triage stopped on an unexpected {type(exc).__name__} (a defect of the action); "
-        "the ZIP is saved as downloaded"
-    )
-    return ziptriage.Triage((), (), 0, None, (), (note,), 0, truncated=True)
 
 
 def _triage_line(found: ziptriage.Triage) -> str:

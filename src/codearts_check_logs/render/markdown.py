@@ -14,6 +14,7 @@ from collections.abc import Callable, Sized
 
 from ..outcome import Failure, Outcome, SubJobResult
 from ..ziplog.reader import Listing
+from ..ziplog.verify import Unverified
 from .budget import Budget
 from .hints import hint_for
 from .textsafe import clean, md
@@ -144,9 +145,23 @@ def _section_md(r: SubJobResult, triage_bytes: int) -> str:
         text += f"\n> **Hint:** {hint}\n"
     if r.triage is not None:
         text += triage_md(r.triage, triage_bytes)
+    if r.unverified:
+        text += _unverified_md(r.unverified)
     if r.listing is not None:
         text += _listing_md(r.sub_job_id, r.listing)
     return text
+
+
+def _unverified_md(unverified: tuple[Unverified, ...]) -> str:
+    """The members whose data was not checked: never passed over in silence."""
+    shown = [f"{md(clean(u.name, MAX_NAME))} ({md(u.reason)})" for u in unverified[:LISTED_MEMBERS]]
+    more = len(unverified) - len(shown)
+    rest = f" and {more} more" if more > 0 else ""
+    count = len(unverified)
+    return (
+        f"\n> ⚠️ {count} member{'' if count == 1 else 's'} not verified (data not checked "
+        f"against its CRC-32): {', '.join(shown)}{rest}.\n"
+    )
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
