@@ -93,12 +93,13 @@ class LineReader:
     def _finish_carry(self) -> None:
         raw, chars = self._carry, self._carry_chars
         self._carry, self._carry_chars = b"", 0
-        text, encoding = decode_line(raw)
+        cut = len(raw) >= self._carry_bytes
+        text, encoding = decode_line(raw, cut=cut)
         if encoding is not None:
             self._used.add(encoding)
         if "\x1b" in text:
             text = _CSI.sub("", text)
-        length = max(len(text), chars) if len(raw) >= self._carry_bytes else len(text)
+        length = max(len(text), chars) if cut else len(text)
         self.lines += 1
         if text and self.matcher(text[: self.cap]):
             self.problems += 1

@@ -17,14 +17,20 @@ UTF8 = "utf-8"
 GB18030 = "gb18030"
 
 
-def decode_line(raw: bytes) -> tuple[str, str | None]:
-    """One line's text, and `utf-8` or `gb18030` when it held non-ASCII bytes (else None)."""
+def decode_line(raw: bytes, *, cut: bool = False) -> tuple[str, str | None]:
+    """One line's text, and `utf-8` or `gb18030` when it held non-ASCII bytes (else None).
+
+    `cut`: `raw` is the start of a longer line and may end inside a character, which then
+    does not count against UTF-8.
+    """
     if raw.isascii():
         return raw.decode("ascii"), None
-    try:
-        return raw.decode(UTF8), UTF8
-    except UnicodeDecodeError:
-        return raw.decode(GB18030, "replace"), GB18030
+    for trim in range(4 if cut else 1):
+        try:
+            return raw[: len(raw) - trim].decode(UTF8), UTF8
+        except UnicodeDecodeError:
+            continue
+    return raw.decode(GB18030, "replace"), GB18030
 
 
 def decode_lines(block: bytes) -> tuple[str, frozenset[str]]:

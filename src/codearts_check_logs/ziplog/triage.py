@@ -134,6 +134,9 @@ def triage(
         verify(path, None, text=scan, stop_at_damage=False)
     except BadZip as exc:
         return nothing(f"triage could not open the archive: {exc}", truncated=False)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        return nothing(f"triage could not read the archive: {why}", truncated=False)
     except Stopped as exc:  # a cancel seen between members
         scan.stop(exc.reason)
     return scan.result()
@@ -316,13 +319,14 @@ class _Member:
         scan = self.scan
         if self.stopped is not None or scan.stopped is not None:
             return False
-        if not self.size and rules.looks_binary(data[:65536]):
-            self.binary = True
-            return False
+        first = not self.size
         data = data[: max(0, scan.budget)]
         self.size += len(data)
         scan.bytes_read += len(data)
         scan.budget -= len(data)
+        if first and rules.looks_binary(data[:65536]):
+            self.binary = True
+            return False
         try:
             self.reader.feed(data)
         except Stopped as exc:

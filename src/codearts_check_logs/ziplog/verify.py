@@ -31,8 +31,9 @@ from . import rules
 from .reader import BadZip, Directory, Entry, Listing, Member, entries, locate
 
 KiB = 1024
-CHUNK = 256 * KiB
-"""Bytes read from disk at a time, and the most one inflate call may produce."""
+CHUNK = 64 * KiB
+"""Bytes read from disk at a time, and the most one inflate call may produce: what triage
+holds of a member at once."""
 MAX_LISTED = 50
 
 _LOCAL = struct.Struct("<4s5H3L2H")
