@@ -154,9 +154,8 @@ class Matcher:
         search = self._timed.search
         watch = self.watch
         while True:
+            watch.check()
             left = watch.left()
-            if left <= 0:
-                raise Stopped("time budget")
             try:
                 return search(line, timeout=min(left, SLICE), concurrent=True) is not None
             except TimeoutError:
