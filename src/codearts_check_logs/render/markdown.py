@@ -18,7 +18,7 @@ from ..ziplog.verify import Unverified
 from .budget import Budget
 from .hints import hint_for
 from .textsafe import clean, md
-from .triage import share, triage_md
+from .triage_section import share, triage_md
 
 TITLE = "CodeArts Check logs"
 MAX_SUMMARY_BYTES = 256 * 1024
@@ -83,7 +83,7 @@ def render_markdown(outcome: Outcome) -> str:
     if len(rows) < len(results):
         parts.append(_left_out(results, rows, "sub-jobs are not in the table above", listed=True))
 
-    triage_bytes = share(MAX_SUMMARY_BYTES, len(results))
+    triage_bytes = share(MAX_SUMMARY_BYTES, sum(r.triage is not None for r in results))
     sections = room.leading(_section_md(r, triage_bytes) + "\n" for r in results)
     parts += sections
     if len(sections) < len(results):

@@ -6,7 +6,7 @@ from ..outcome import Outcome
 from .hints import hint_for
 from .markdown import MAX_NAME, format_size, headline
 from .textsafe import clean, for_log
-from .triage import triage_text
+from .triage_section import triage_text
 
 LISTED_NAMES = 5
 
