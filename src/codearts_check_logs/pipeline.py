@@ -1,11 +1,12 @@
-"""One sub-job, top to bottom: download to a temporary file → verify → rename → triage → upload →
-result.
+"""One sub-job, top to bottom: download to a temporary file → verify (and triage) → rename →
+upload → result.
 
 The order is decided here and nowhere else. The artifact service hears of a sub-job only once its
 ZIP is complete, verified and saved: `CreateArtifact` reserves the name for the rest of the run,
-so a sub-job whose download fails must leave no trace there. Triage reads the saved ZIP before
-the upload, so the summary can show what the logs say even when the upload then fails; what it
-finds is information, never a failure of the sub-job.
+so a sub-job whose download fails must leave no trace there. Triage reads the members in the
+verifying pass (each member is inflated once, for its CRC and for triage), so the summary can
+show what the logs say even when the upload then fails; what it finds is information, never a
+failure of the sub-job.
 """
 
 from __future__ import annotations
@@ -192,9 +193,9 @@ def _pass_check(ctx: Context, deadline: Deadline) -> Callable[[], None]:
 def verify(
     path: Path,
     fetched: Fetched,
-    streamed: Streamed | None = None,
-    text: ziptriage.Shielded | None = None,
-    check: Callable[[], None] | None = None,
+    streamed: Streamed,
+    text: ziptriage.Shielded | None,
+    check: Callable[[], None],
 ) -> Verified:
     """The ZIP checked as `unzip -t` checks it: the central directory, then every member's CRC
     (stored ones were checked as they arrived). A ZIP that looks cut short is worth another
@@ -202,8 +203,6 @@ def verify(
     length, or whose directory is whole, is complete but damaged, and another attempt would
     fetch the same bytes."""
     try:
-        if check is None:
-            return zipverify.verify(path, streamed, text=text)
         return zipverify.verify(path, streamed, text=text, check=check)
     except DamagedZip as exc:
         raise InvalidResponse(

@@ -28,7 +28,12 @@ class LineReader:
     ) -> None:
         self.matcher = matcher
         self.watch = watch
-        self.keywords = KEYWORDS if matcher.pattern.builtin else None
+        pattern = matcher.pattern
+        literal = pattern.literal
+        # What every problem line holds: the built-in words (compared lowercased), or the
+        # literal a user's pattern requires (compared as is). None: every line is asked.
+        self.keywords = KEYWORDS if pattern.builtin else None if literal is None else (literal,)
+        self.fold = pattern.builtin
         self.cap = cap
         self.keep = keep
         self.lines = 0
@@ -122,7 +127,7 @@ class LineReader:
         if self.keywords is None:
             self._each_line(text[:end].split("\n"))
             return
-        low = text.lower()
+        low = text.lower() if self.fold else text
         found = _keywords_at(low, 0, end, self.keywords)
         # Lowercasing that moved characters, or keywords on many lines (where one regex call
         # per line is cheaper): line by line.
@@ -142,9 +147,12 @@ class LineReader:
 
     def _each_line(self, lines: list[str]) -> None:
         matcher, cap = self.matcher, self.cap
+        literal = None if self.fold or self.keywords is None else self.keywords[0]
         hits = []
         for i, line in enumerate(lines):
-            if line and matcher(line[:cap]):
+            if not line or (literal is not None and literal not in line[:cap]):
+                continue
+            if matcher(line[:cap]):
                 hits.append((i, line))
         self._record(hits)
         self.lines += len(lines)

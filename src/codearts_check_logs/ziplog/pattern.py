@@ -26,10 +26,12 @@ with the next slice, so a cancel is seen within one slice (the cancel must stop 
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 
@@ -49,6 +51,10 @@ BUILTIN_RE = re.compile(
 KEYWORDS = ("error", "fatal", "exception", "traceback", "fail", "panic", "错误", "失败", "异常")
 """Every match of the built-in pattern contains one of these, once lowercased."""
 
+# The standard library's parser of `re` syntax, which has no public name (and no type stubs).
+_PARSER: Any = importlib.import_module("re._parser")
+_CONSTANTS: Any = importlib.import_module("re._constants")
+
 SLICE = 1.0
 """The longest a single call to a user's pattern runs before the cancel is looked at again."""
 
@@ -67,10 +73,17 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class TriagePattern:
-    """A compiled `triage-pattern`: the built-in one (`re`) or a user's (`regex`)."""
+    """A compiled `triage-pattern`: the built-in one (`re`) or a user's (`regex`).
+
+    `literal` is a string every match of a user's pattern contains (the longest that its
+    syntax tree shows, case-sensitive patterns only), or None: a line without it cannot match,
+    so triage finds the lines that hold it with `str.find`, at memory speed, and asks the
+    engine (and pays its time-out's cost) only about those.
+    """
 
     text: str
     compiled: re.Pattern[str] | regex.Pattern[str]
+    literal: str | None = None
 
     @property
     def builtin(self) -> bool:
@@ -108,7 +121,60 @@ def compile_pattern(text: str) -> TriagePattern:
             "triage-pattern matches an empty line, so it would mark every line as a problem; "
             "make it require at least one character"
         )
-    return TriagePattern(text, compiled)
+    return TriagePattern(text, compiled, required_literal(text))
+
+
+class _Unsure(Exception):
+    """The pattern's tree holds something that makes a literal an unsafe filter."""
+
+
+def required_literal(text: str) -> str | None:
+    """The longest string that every match of the pattern `text` contains, or None.
+
+    Read from the standard library's own parse of the pattern (`re._parser`, the tree `re`
+    compiles; private, so anything unexpected means no filter rather than a wrong one). Only
+    runs of plain characters count that every match must pass: not inside an alternation, an
+    optional or zero-repeat part, a negative look-around or a conditional. A case-insensitive
+    pattern or part gives None: case folding would make `in` the wrong test.
+    """
+    try:
+        tree = _PARSER.parse(text)
+        if tree.state.flags & re.IGNORECASE:
+            return None
+        found = _literals(tree)
+    except Exception:  # see the doc: no filter is always correct
+        return None
+    return max(found, key=len, default=None) or None
+
+
+def _literals(sequence: Iterable[tuple[Any, Any]]) -> list[str]:
+    c = _CONSTANTS
+    found: list[str] = []
+    run: list[str] = []
+    for op, value in sequence:
+        if op is c.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            found.append("".join(run))
+            run = []
+        if op is c.SUBPATTERN:
+            _group, add_flags, _del_flags, body = value
+            if add_flags & re.IGNORECASE:
+                raise _Unsure
+            found += _literals(body)
+        elif op is c.ATOMIC_GROUP:
+            found += _literals(value)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, _high, body = value
+            if low >= 1:
+                found += _literals(body)
+        elif op is c.ASSERT:  # a look-ahead or -behind looks at the line too
+            _direction, body = value
+            found += _literals(body)
+    if run:
+        found.append("".join(run))
+    return found
 
 
 class Watch:
