@@ -31,9 +31,15 @@ class LineReader:
         pattern = matcher.pattern
         literal = pattern.literal
         # What every problem line holds: the built-in words (compared lowercased), or the
-        # literal a user's pattern requires (compared as is). None: every line is asked.
-        self.keywords = KEYWORDS if pattern.builtin else None if literal is None else (literal,)
-        self.fold = pattern.builtin
+        # literal a user's pattern requires. None: every line is asked.
+        self.keywords: tuple[str, ...] | None = KEYWORDS
+        self.fold = True
+        self.ascii_only = False
+        """The keywords may judge ASCII text only (a user's pattern that ignores case)."""
+        if not pattern.builtin:
+            self.keywords = None if literal is None else (literal.text,)
+            self.fold = literal is not None and literal.folded
+            self.ascii_only = self.fold
         self.cap = cap
         self.keep = keep
         self.lines = 0
@@ -124,7 +130,7 @@ class LineReader:
             text = _CSI.sub("", text)
         end = len(text) - 1  # the last line end
         count = text.count("\n", 0, end) + 1
-        if self.keywords is None:
+        if self.keywords is None or (self.ascii_only and not text.isascii()):
             self._each_line(text[:end].split("\n"))
             return
         low = text.lower() if self.fold else text
@@ -147,12 +153,18 @@ class LineReader:
 
     def _each_line(self, lines: list[str]) -> None:
         matcher, cap = self.matcher, self.cap
-        literal = None if self.fold or self.keywords is None else self.keywords[0]
+        user = not self.matcher.pattern.builtin
+        literal = self.keywords[0] if user and self.keywords is not None else None
+        fold, ascii_only = self.fold, self.ascii_only
         hits = []
         for i, line in enumerate(lines):
-            if not line or (literal is not None and literal not in line[:cap]):
+            if not line:
                 continue
-            if matcher(line[:cap]):
+            seen = line[:cap]
+            judged = not (ascii_only and not seen.isascii())
+            if literal is not None and judged and literal not in (seen.lower() if fold else seen):
+                continue
+            if matcher(seen):
                 hits.append((i, line))
         self._record(hits)
         self.lines += len(lines)

@@ -76,14 +76,14 @@ class TriagePattern:
     """A compiled `triage-pattern`: the built-in one (`re`) or a user's (`regex`).
 
     `literal` is a string every match of a user's pattern contains (the longest that its
-    syntax tree shows, case-sensitive patterns only), or None: a line without it cannot match,
-    so triage finds the lines that hold it with `str.find`, at memory speed, and asks the
-    engine (and pays its time-out's cost) only about those.
+    syntax tree shows), or None: a line without it cannot match, so triage finds the lines that
+    hold it with `str.find`, at memory speed, and asks the engine (and pays its time-out's
+    cost) only about those.
     """
 
     text: str
     compiled: re.Pattern[str] | regex.Pattern[str]
-    literal: str | None = None
+    literal: Literal | None = None
 
     @property
     def builtin(self) -> bool:
@@ -124,30 +124,40 @@ def compile_pattern(text: str) -> TriagePattern:
     return TriagePattern(text, compiled, required_literal(text))
 
 
-class _Unsure(Exception):
-    """The pattern's tree holds something that makes a literal an unsafe filter."""
+@dataclass(frozen=True)
+class Literal:
+    """A string every match contains; `folded` when the pattern ignores case (somewhere): then
+    `text` is lowercased ASCII and only an ASCII line may be judged by it, where lowercasing is
+    exact (Unicode case folding maps some non-ASCII letters onto ASCII ones, such as the Kelvin
+    sign onto `k`)."""
+
+    text: str
+    folded: bool
 
 
-def required_literal(text: str) -> str | None:
+def required_literal(text: str) -> Literal | None:
     """The longest string that every match of the pattern `text` contains, or None.
 
     Read from the standard library's own parse of the pattern (`re._parser`, the tree `re`
     compiles; private, so anything unexpected means no filter rather than a wrong one). Only
     runs of plain characters count that every match must pass: not inside an alternation, an
-    optional or zero-repeat part, a negative look-around or a conditional. A case-insensitive
-    pattern or part gives None: case folding would make `in` the wrong test.
+    optional or zero-repeat part, a negative look-around or a conditional.
     """
     try:
         tree = _PARSER.parse(text)
-        if tree.state.flags & re.IGNORECASE:
-            return None
-        found = _literals(tree)
+        folded = [bool(tree.state.flags & re.IGNORECASE)]
+        found = _literals(tree, folded)
     except Exception:  # see the doc: no filter is always correct
         return None
-    return max(found, key=len, default=None) or None
+    best = max(found, key=len, default="")
+    if not best:
+        return None
+    if folded[0]:
+        return Literal(best.lower(), folded=True) if best.isascii() else None
+    return Literal(best, folded=False)
 
 
-def _literals(sequence: Iterable[tuple[Any, Any]]) -> list[str]:
+def _literals(sequence: Iterable[tuple[Any, Any]], folded: list[bool]) -> list[str]:
     c = _CONSTANTS
     found: list[str] = []
     run: list[str] = []
@@ -160,18 +170,17 @@ def _literals(sequence: Iterable[tuple[Any, Any]]) -> list[str]:
             run = []
         if op is c.SUBPATTERN:
             _group, add_flags, _del_flags, body = value
-            if add_flags & re.IGNORECASE:
-                raise _Unsure
-            found += _literals(body)
+            folded[0] = folded[0] or bool(add_flags & re.IGNORECASE)
+            found += _literals(body, folded)
         elif op is c.ATOMIC_GROUP:
-            found += _literals(value)
+            found += _literals(value, folded)
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
             low, _high, body = value
             if low >= 1:
-                found += _literals(body)
+                found += _literals(body, folded)
         elif op is c.ASSERT:  # a look-ahead or -behind looks at the line too
             _direction, body = value
-            found += _literals(body)
+            found += _literals(body, folded)
     if run:
         found.append("".join(run))
     return found

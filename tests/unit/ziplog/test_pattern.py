@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from codearts_check_logs.ziplog.pattern import (
     BUILTIN_PATTERN,
+    Literal,
     Matcher,
     PatternError,
     Stopped,
@@ -184,28 +185,33 @@ def test_the_builtin_pattern_runs_without_a_clock() -> None:
 @pytest.mark.parametrize(
     ("text", "literal"),
     [
-        (".*ERROR.*FAILED", "FAILED"),
-        (r"\bwarn(ing)?\b", "warn"),
-        ("x?yz", "yz"),
-        ("(?:ab)+c{2}", "ab"),
-        ("(?=foo)bar", "foo"),
-        ("(?i)error", None),  # case folding: `in` would be the wrong test
-        ("(?i:E)RROR", None),
+        (".*ERROR.*FAILED", Literal("FAILED", folded=False)),
+        (r"\bwarn(ing)?\b", Literal("warn", folded=False)),
+        ("x?yz", Literal("yz", folded=False)),
+        ("(?:ab)+c{2}", Literal("ab", folded=False)),
+        ("(?=foo)bar", Literal("foo", folded=False)),
+        ("(?i)Error", Literal("error", folded=True)),  # for ASCII lines only
+        ("(?i:E)RROR", Literal("rror", folded=True)),
+        ("(?i)错误", None),  # a non-ASCII literal that ignores case: no filter
+        ("错误", Literal("错误", folded=False)),
         ("licence|退出码", None),
         ("[ab]+", None),
     ],
 )
-def test_required_literal(text: str, literal: str | None) -> None:
+def test_required_literal(text: str, literal: Literal | None) -> None:
     assert required_literal(text) == literal
     assert compile_pattern(text).literal == literal
 
 
-PIECES = ["ab", "E", "错", ".", "x?", "(?:ab)+", "[a-c]", "|", "(?i:a)", "(?=b)", "(?!a)", "a{0,2}"]
+PIECES = [
+    *("ab", "E", "错", ".", "x?", "(?:ab)+", "[a-c]", "|"),
+    *("(?i:a)", "(?=b)", "(?!a)", "a{0,2}", "(?i:k)"),
+]
 
 
 @given(
     st.lists(st.sampled_from(PIECES), min_size=1, max_size=6).map("".join),
-    st.lists(st.text(alphabet="abcxE错 ", max_size=12), max_size=20),
+    st.lists(st.text(alphabet="abcxAEe错K\u212a ", max_size=12), max_size=20),
 )
 def test_a_line_without_the_literal_never_matches(text: str, lines: list[str]) -> None:
     """The reference is the engine itself: the filter may only skip lines it would not mark."""
@@ -213,8 +219,9 @@ def test_a_line_without_the_literal_never_matches(text: str, lines: list[str]) -
         pattern = compile_pattern(text)
     except PatternError:
         return
-    if pattern.literal is None:
+    literal = pattern.literal
+    if literal is None:
         return
     for line in lines:
-        if pattern.search(line):
-            assert pattern.literal in line, (text, line)
+        if pattern.search(line) and not (literal.folded and not line.isascii()):
+            assert literal.text in (line.lower() if literal.folded else line), (text, line)
