@@ -36,10 +36,13 @@ class LineReader:
         self.fold = True
         self.ascii_only = False
         """The keywords may judge ASCII text only (a user's pattern that ignores case)."""
+        self.others: tuple[str, ...] = ()
+        """More strings a user's pattern requires: a line without one is not asked either."""
         if not pattern.builtin:
             self.keywords = None if literal is None else (literal.text,)
             self.fold = literal is not None and literal.folded
             self.ascii_only = self.fold
+            self.others = () if literal is None else literal.others
         self.cap = cap
         self.keep = keep
         self.lines = 0
@@ -142,8 +145,11 @@ class LineReader:
             return
         matcher, cap = self.matcher, self.cap
         hits = []
+        others = self.others
         for at, stop, index in _lines_at(low, 0, end, found):
             line = text[at:stop]
+            if others and not all(other in low[at:stop][:cap] for other in others):
+                continue
             if matcher(line[:cap]):
                 hits.append((index, line))
         self._record(hits)
@@ -154,16 +160,18 @@ class LineReader:
     def _each_line(self, lines: list[str]) -> None:
         matcher, cap = self.matcher, self.cap
         user = not self.matcher.pattern.builtin
-        literal = self.keywords[0] if user and self.keywords is not None else None
+        # A user's pattern: every string it requires, the literal first; the built-in: none.
+        words = (self.keywords[0], *self.others) if user and self.keywords is not None else ()
         fold, ascii_only = self.fold, self.ascii_only
         hits = []
         for i, line in enumerate(lines):
             if not line:
                 continue
             seen = line[:cap]
-            judged = not (ascii_only and not seen.isascii())
-            if literal is not None and judged and literal not in (seen.lower() if fold else seen):
-                continue
+            if words and not (ascii_only and not seen.isascii()):
+                folded = seen.lower() if fold else seen
+                if not all(word in folded for word in words):
+                    continue
             if matcher(seen):
                 hits.append((i, line))
         self._record(hits)

@@ -133,6 +133,8 @@ class Literal:
 
     text: str
     folded: bool
+    others: tuple[str, ...] = ()
+    """The other strings every match contains (folded alike), longest first."""
 
 
 def required_literal(text: str) -> Literal | None:
@@ -149,12 +151,12 @@ def required_literal(text: str) -> Literal | None:
         found = _literals(tree, folded)
     except Exception:  # see the doc: no filter is always correct
         return None
-    best = max(found, key=len, default="")
-    if not best:
-        return None
     if folded[0]:
-        return Literal(best.lower(), folded=True) if best.isascii() else None
-    return Literal(best, folded=False)
+        found = [word.lower() for word in found if word.isascii()]
+    ranked = sorted(set(found), key=len, reverse=True)
+    if not ranked:
+        return None
+    return Literal(ranked[0], folded=folded[0], others=tuple(ranked[1:]))
 
 
 def _literals(sequence: Iterable[tuple[Any, Any]], folded: list[bool]) -> list[str]:
