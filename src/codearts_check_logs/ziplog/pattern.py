@@ -153,7 +153,7 @@ def required_literal(text: str) -> Literal | None:
         return None
     if folded[0]:
         found = [word.lower() for word in found if word.isascii()]
-    ranked = sorted(set(found), key=len, reverse=True)
+    ranked = sorted(dict.fromkeys(found), key=len, reverse=True)  # ties: the first in the pattern
     if not ranked:
         return None
     return Literal(ranked[0], folded=folded[0], others=tuple(ranked[1:]))
