@@ -1,12 +1,13 @@
-"""One sub-job, top to bottom: download to a temporary file → verify (and triage) → rename →
-upload → result.
+"""One sub-job, top to bottom: download (to a temporary file, verified while triage reads it,
+renamed) → upload → result.
 
-The order is decided here and nowhere else. The artifact service hears of a sub-job only once its
-ZIP is complete, verified and saved: `CreateArtifact` reserves the name for the rest of the run,
-so a sub-job whose download fails must leave no trace there. Triage reads the members in the
-verifying pass (each member is inflated once, for its CRC and for triage), so the summary can
-show what the logs say even when the upload then fails; what it finds is information, never a
-failure of the sub-job.
+The order is decided here and nowhere else; each phase's work lives in its own package
+(`codearts.download`, `ziplog.triage`, `artifact.upload`). The artifact service hears of a
+sub-job only once its ZIP is complete, verified and saved: `CreateArtifact` reserves the name for
+the rest of the run, so a sub-job whose download fails must leave no trace there. Triage reads
+the members in the verifying pass (each is inflated once, for its CRC and for triage), before the
+upload, so the summary can show what the logs say even when the upload then fails; what it finds
+is information, never a failure of the sub-job.
 """
 
 from __future__ import annotations
@@ -14,39 +15,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Protocol
 
 import requests
-import tenacity
 
 from .artifact.upload import ArtifactService
-from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
-from .codearts.download import PartFile
-from .errors import ActionError, ArtifactUploadFailed, DownloadTimeout, InvalidResponse
-from .http import CancelToken, Deadline, new_session, retrying, watchdog
-from .inputs import Settings
+from .codearts import download as codearts_download
+from .codearts.download import Saved
+from .errors import ActionError, ArtifactUploadFailed
+from .inputs.settings import Settings
+from .net.budget import Deadline
+from .net.cancel import CancelToken
 from .outcome import SUCCESS, SubJobResult, failure
-from .render.textsafe import clean, for_log
-from .ziplog import reader
+from .textsafe import clean, for_log
 from .ziplog import triage as ziptriage
-from .ziplog import verify as zipverify
-from .ziplog.verify import DamagedZip, StreamCheck, Streamed, Unverified, Verified
 
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Saved:
-    """A verified ZIP under its final name."""
-
-    path: Path
-    fetched: Fetched
-    listing: reader.Listing
-    unverified: tuple[Unverified, ...] = ()
-    """Members whose data was not checked (a ZIP bomb by its claimed size, encrypted, ...)."""
-    triage: ziptriage.Triage | None = None
-    """What triage found during verification's pass; None when triage is off."""
 
 
 class Progress(Protocol):
@@ -93,7 +77,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
-        file=ctx.settings.display_path(saved.path),
+        file=ctx.settings.output.display_path(saved.path),
         size=saved.fetched.size,
         sha256=saved.fetched.sha256,
         http_status=saved.fetched.http_status,
@@ -112,128 +96,38 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
 
 def download(ctx: Context, sub_job_id: str) -> Saved:
     """The verified ZIP under its final name, retried within `timeout-seconds`."""
-    deadline = Deadline(ctx.settings.timeout_seconds)
-    session, tracker = new_session(ctx.cancel)
-    with session, watchdog(deadline, tracker):
-        client = LogClient(
-            ctx.settings.base_url,
-            ctx.credentials,
-            session,
-            cancel=ctx.cancel,
-            deadline=deadline,
-        )
-        attempts = retrying(
-            deadline=deadline,
-            cancel=ctx.cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=retry_wait,
-            retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
-            before_sleep=_retry_logger(ctx.log, sub_job_id),
-        )
-        try:
-            return attempts(_attempt, ctx, client, sub_job_id, deadline)
-        finally:
-            ctx.progress.close(sub_job_id, "download")
-
-
-def _attempt(ctx: Context, client: LogClient, sub_job_id: str, deadline: Deadline) -> Saved:
-    dest = ctx.settings.zip_path(sub_job_id)
     counter = _Counter(ctx.progress, sub_job_id, "download")
-    stream = StreamCheck()
-    with PartFile(dest) as part:
-
-        def write(chunk: bytes) -> None:
-            part.write(chunk)
-            stream.feed(chunk)
-            counter.add(len(chunk))
-
-        fetched = client.fetch(sub_job_id, write, counter.start)
-        part.close()
-        scan = _triage_scan(ctx, deadline)
-        verified = verify(part.path, fetched, stream.result(), scan, _pass_check(ctx, deadline))
-        part.commit()
-    return Saved(
-        path=dest,
-        fetched=fetched,
-        listing=verified.listing,
-        unverified=verified.unverified,
-        triage=None if scan is None else scan.result(),
-    )
-
-
-TRIAGE_SHARE = 0.5
-"""Triage's part of the time left when verification starts (and at most `Limits.max_seconds`):
-the other part stays for the CRC of the members after triage stopped, so a pattern that
-backtracks without end never costs the sub-job its ZIP."""
-
-
-def _triage_scan(ctx: Context, deadline: Deadline) -> ziptriage.Shielded | None:
-    if not ctx.settings.triage:
-        return None
-    scan = ziptriage.Scan(
-        ctx.settings.triage_pattern,
-        seconds=TRIAGE_SHARE * deadline.remaining(),
-        cancelled=lambda: ctx.cancel.cancelled,
-    )
-    return ziptriage.Shielded(scan)
-
-
-def _pass_check(ctx: Context, deadline: Deadline) -> Callable[[], None]:
-    def check() -> None:
-        ctx.cancel.check()
-        if deadline.expired:
-            raise DownloadTimeout(
-                f"the ZIP arrived but its check did not end within {deadline.budget:g} s "
-                "(timeout-seconds)"
-            )
-
-    return check
-
-
-def verify(
-    path: Path,
-    fetched: Fetched,
-    streamed: Streamed,
-    text: ziptriage.Shielded | None,
-    check: Callable[[], None],
-) -> Verified:
-    """The ZIP checked as `unzip -t` checks it: the central directory, then every member's CRC
-    (stored ones were checked as they arrived). A ZIP that looks cut short is worth another
-    attempt only when the server did not confirm its length; one that arrived at its announced
-    length, or whose directory is whole, is complete but damaged, and another attempt would
-    fetch the same bytes."""
     try:
-        return zipverify.verify(path, streamed, text=text, check=check)
-    except DamagedZip as exc:
-        raise InvalidResponse(
-            f"the ZIP is complete but damaged: {exc} (its data does not match the central "
-            "directory); not retried, since the service would send the same bytes again",
-            http_status=fetched.http_status,
-            request_id=fetched.request_id,
-            retryable=False,
-        ) from None
-    except reader.BadZip as exc:
-        if fetched.length_confirmed:
-            message = (
-                f"the ZIP is complete but damaged: all {fetched.size} bytes the service "
-                f"announced arrived, but {exc}; not retried, since the service would send the "
-                "same bytes again"
-            )
-        elif exc.truncated:
-            message = f"the ZIP looks truncated (the service did not announce its length): {exc}"
-        else:
-            message = f"the ZIP is damaged: {exc}"
-        raise InvalidResponse(
-            message,
-            http_status=fetched.http_status,
-            request_id=fetched.request_id,
-            retryable=exc.truncated and not fetched.length_confirmed,
-        ) from None
+        return codearts_download.download(
+            sub_job_id,
+            ctx.settings.output.zip_path(sub_job_id),
+            base_url=ctx.settings.base_url,
+            credentials=ctx.credentials,
+            budget=ctx.settings.timeout_seconds,
+            cancel=ctx.cancel,
+            log=ctx.log,
+            announce=counter.start,
+            received=counter.add,
+            triage=_triager(ctx) if ctx.settings.triage else None,
+        )
+    finally:
+        ctx.progress.close(sub_job_id, "download")
+
+
+def _triager(ctx: Context) -> codearts_download.Triager:
+    """Triage for the verifying pass, behind a wall: a defect in it becomes a note."""
+
+    def start(seconds: float) -> ziptriage.Shielded:
+        cancelled = ctx.cancel.event.is_set
+        scan = ziptriage.Scan(ctx.settings.triage_pattern, seconds=seconds, cancelled=cancelled)
+        return ziptriage.Shielded(scan)
+
+    return start
 
 
 def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
-    """What triage found during verification's pass, when triage is on. Never fails the
-    sub-job: triage turns whatever the ZIP holds into notes, and a defect in it becomes a note."""
+    """What triage found in the verifying pass, when triage is on. Never fails the sub-job:
+    triage turns whatever the ZIP holds into notes, and a defect in it becomes a note too."""
     if not ctx.settings.triage or saved.triage is None:
         return result
     found = saved.triage
@@ -313,18 +207,6 @@ class _Counter:
 def _upload_failed(ctx: Context, result: SubJobResult, error: ActionError) -> SubJobResult:
     ctx.log(f"{result.sub_job_id}: artifact upload failed; the ZIP stays at {_quoted(result.file)}")
     return result.failed_with(error)
-
-
-def _retry_logger(log: Log, sub_job_id: str) -> Callable[[tenacity.RetryCallState], None]:
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        code = for_log(clean(exc.code, 200)) if isinstance(exc, ActionError) else "an error"
-        log(
-            f"{sub_job_id}: attempt {state.attempt_number} failed with {code}; "
-            f"retrying in {state.upcoming_sleep:.1f} s"
-        )
-
-    return before_sleep
 
 
 def _quoted(text: str) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 
 from ..outcome import Failure, Outcome, SubJobResult
+from ..textsafe import clean, md
 from ..ziplog.reader import Listing
 from ..ziplog.verify import Unverified
 from .budget import Budget
 from .hints import hint_for
-from .textsafe import clean, md
 from .triage_section import share, triage_md
 
 TITLE = "CodeArts Check logs"
