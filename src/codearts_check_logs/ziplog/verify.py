@@ -35,6 +35,10 @@ CHUNK = 64 * KiB
 """Bytes read from disk at a time, and the most one inflate call may produce: what triage
 holds of a member at once."""
 MAX_LISTED = 50
+MAX_RECORDED = 10_000
+"""Stored members the stream remembers, and unverified or damaged members a pass lists: an
+archive of a million tiny members costs bounded memory (the stream's remainder is read back
+from disk; the lists keep their first entries)."""
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _LOCAL_SIG = b"PK\x03\x04"
@@ -96,8 +100,9 @@ class Verified:
     members: int
     """Members whose data matched their CRC-32."""
     unverified: tuple[Unverified, ...] = ()
+    """The first `MAX_RECORDED` members whose data was not checked."""
     damaged: tuple[DamagedZip, ...] = field(default=())
-    """Only with `stop_at_damage=False`: every damaged member, in order."""
+    """Only with `stop_at_damage=False`: the first `MAX_RECORDED` damaged members, in order."""
 
 
 class StreamCheck:
@@ -178,7 +183,7 @@ class StreamCheck:
             self._member_end()
 
     def _member_end(self) -> None:
-        if self._state == self._STORED:
+        if self._state == self._STORED and len(self._stored) < MAX_RECORDED:
             self._stored[self._offset] = (self._crc, self._size)
         # After a data descriptor, whose length varies, the next header cannot be found for sure.
         self._state = self._DONE if self._descriptor else self._HEADER
@@ -265,7 +270,8 @@ class _Pass:
         if self.text is not None and not entry.is_dir:
             sink = self.text.open(entry, unread)
         if unread is not None:
-            self.unverified.append(Unverified(entry.name, unread))
+            if len(self.unverified) < MAX_RECORDED:
+                self.unverified.append(Unverified(entry.name, unread))
             return
         try:
             self._data(entry, sink)
@@ -274,7 +280,8 @@ class _Pass:
                 sink.close(exc.why)
             if self.stop_at_damage:
                 raise
-            self.damaged.append(exc)
+            if len(self.damaged) < MAX_RECORDED:
+                self.damaged.append(exc)
             return
         self.verified += 1
         if sink is not None:

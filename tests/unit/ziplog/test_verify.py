@@ -15,6 +15,7 @@ from devtools.doubles.logs import realistic_log_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codearts_check_logs.ziplog import verify as verify_module
 from codearts_check_logs.ziplog.reader import BadZip
 from codearts_check_logs.ziplog.verify import (
     DamagedZip,
@@ -237,3 +238,19 @@ def test_mangled_archives_raise_only_bad_zip(tmp_path: Path) -> None:
             del data[rng.randrange(len(data)) :]
         with contextlib.suppress(BadZip):
             verify(save(tmp_path, bytes(data)), streamed(bytes(data), rng.randint(1, 5000)))
+
+
+def test_memory_is_bounded_whatever_the_member_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream remembers only so many stored members; the pass reads the rest from disk."""
+    monkeypatch.setattr(verify_module, "MAX_RECORDED", 3)
+    data = make_zip([(f"{i}.log", b"line %d\n" % i, STORED) for i in range(10)])
+    seen = streamed(data)
+    assert len(seen.stored) == 3
+    assert verify(save(tmp_path, data), seen).members == 10
+    broken = bytearray(data)
+    start, _end = data_span(data, "8.log")
+    broken[start] ^= 0x01
+    with pytest.raises(DamagedZip, match=r"'8\.log'"):
+        verify(save(tmp_path, bytes(broken)), streamed(bytes(broken)))
