@@ -1,4 +1,4 @@
-"""The pattern that marks a problem line, and the matcher that runs it within a time budget.
+r"""The pattern that marks a problem line, and the matcher that runs it within a time budget.
 
 The built-in pattern is the standard library's `re`, behind a keyword search at memory speed; it
 cannot backtrack (whole words and fixed Chinese words), so it needs no watch beyond the checks
@@ -12,12 +12,17 @@ compiled with the `regex` package, chosen for three reasons:
   end stops at the budget, on the thread that runs it, with no process to manage;
 - `concurrent=True` releases the interpreter lock while it matches, so the signal handler (the
   cancel) and the other sub-jobs' downloads run meanwhile;
-- its guards against repeated backtracking and its required-literal checks make patterns such
-  as `.*ERROR.*FAILED` cost about what the built-in one does, where `re` is 20 times slower.
+- its guards against repeated backtracking make many patterns that `re` would run for ever
+  (`(\w+\s?)+FAILED`) end at once, and `.*ERROR.*FAILED` is fast where `re` is 20 times
+  slower than the built-in pattern.
 
-It reads Python's syntax (its version 0 is `re`-compatible), so `triage-pattern` keeps its
-meaning. A child process with a deadline would hold for any engine too, but would copy every
-line across a pipe and cost a process per worker; a thread cannot be stopped at all.
+It reads Python's syntax (its version 0 is `re`-compatible; `re` still judges what is valid),
+so `triage-pattern` keeps its meaning. The price is 3.6 MB in the image. A child process with a
+deadline would hold for any engine too, but would copy every line across a pipe and cost a
+process per worker; a thread cannot be stopped at all.
+
+A call with a time-out costs about 2 µs more than one without, so a user's pattern is asked only
+about the lines that hold every string it requires (`required_literal`), found with `str.find`.
 
 Each call gets `min(budget left, SLICE)` seconds; a call that runs out of its slice is tried again
 with the next slice, so a cancel is seen within one slice (the cancel must stop triage within
