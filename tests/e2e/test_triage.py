@@ -166,16 +166,17 @@ BACKTRACKING = {
 }
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("pattern", list(BACKTRACKING))
 def test_a_backtracking_pattern_ends_within_the_budget(
     sim: Simulator, run_action: ActionRunner, pattern: str
 ) -> None:
     data = package_of(BACKTRACKING[pattern].encode())
     sim.script(ID1, zip_step(data))
-    run = run_action(inputs_for(sim, ID1, triage_pattern=pattern, timeout_seconds="2"), timeout=30)
+    run = run_action(inputs_for(sim, ID1, triage_pattern=pattern, timeout_seconds="1"), timeout=30)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.seconds < 2 + 3, "within timeout-seconds, plus the start and the rest"
+    assert run.seconds < 1 + 3, "within timeout-seconds, plus the start and the rest"
     assert run.outputs["status"] == "success"
     assert run.outputs["problems"] == "0"
     assert run.saved_files() == {f"codearts-check-logs/{ID1}.zip": data}
@@ -186,6 +187,7 @@ def test_a_backtracking_pattern_ends_within_the_budget(
     assert "(at least: triage stopped early)" in run.stdout
 
 
+@pytest.mark.realtime
 def test_sigterm_during_a_backtracking_triage(sim: Simulator, tmp_path: Path) -> None:
     sim.script(ID1, zip_step(package_of(BACKTRACKING["(a+)+$"].encode())))
     inputs = inputs_for(sim, ID1, triage_pattern="(a+)+$", timeout_seconds="120")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from codearts_check_logs.ziplog import pattern as pattern_module
 from codearts_check_logs.ziplog.pattern import (
     BUILTIN_PATTERN,
     Literal,
@@ -159,8 +160,10 @@ def test_a_backtracking_pattern_stops_at_the_budget(text: str, line: str) -> Non
     assert time.monotonic() - started < 2
 
 
-def test_a_backtracking_call_sees_a_cancel_within_a_slice() -> None:
-    """The slice bounds how long a cancel waits; the budget alone would be a minute."""
+def test_a_backtracking_call_sees_a_cancel_within_a_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slice bounds how long a cancel waits; the budget alone would be a minute. (A short
+    slice here: each one is a second of the interpreter held by the backtracking.)"""
+    monkeypatch.setattr(pattern_module, "SLICE", 0.1)
     cancelled = threading.Event()
     matcher = Matcher(compile_pattern("(a|aa)+$"), Watch(60, cancelled=cancelled.is_set))
     threading.Timer(0.05, cancelled.set).start()
