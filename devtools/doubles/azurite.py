@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -133,51 +133,73 @@ class Azurite(Service):
         azurite.port = port
         return azurite
 
-    def detach(self) -> dict[str, int | str]:
-        """Hand the running emulator over: this object's `stop()` no longer ends it, and the
-        caller gets its port, process id and folder, what `stop_shared` needs to end it."""
-        process, workdir = self._process, self._workdir
-        if process is None or workdir is None:
-            raise AzuriteError("Azurite is not running")
-        self._process, self._workdir = None, None
-        _OUTLIVING.append(process)
-        return {"port": self.port, "pid": process.pid, "dir": workdir}
-
     @property
     def endpoint(self) -> str:
         """`http://127.0.0.1:<port>/devstoreaccount1`: path-style, as Azurite expects."""
         return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
 
     def start(self) -> Self:
-        if not self._binary.exists():
-            raise AzuriteError(f"{self._binary} is missing; run `npm ci` first")
-        self._workdir = tempfile.mkdtemp(prefix="azurite-")
-        log_path = Path(self._workdir) / "azurite.log"
+        log_path = self._prepare()
         with log_path.open("wb") as log:
-            # Port 0 lets the OS choose; Azurite prints the port it got. No telemetry: tests
-            # must not reach beyond loopback.
             self._process = subprocess.Popen(
-                [
-                    str(self._binary),
-                    "--blobHost",
-                    "127.0.0.1",
-                    "--blobPort",
-                    "0",
-                    *(
-                        ["--inMemoryPersistence", "--extentMemoryLimit", "512"]
-                        if self._in_memory
-                        else ["--location", self._workdir]
-                    ),
-                    "--skipApiVersionCheck",
-                    "--loose",
-                    "--disableTelemetry",
-                    "--silent",
-                ],
+                self._argv(),
                 cwd=self._workdir,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        process = self._process
+        return self._wait_until_listening(log_path, lambda: process.poll() is not None)
+
+    def start_detached(self) -> dict[str, int | str]:
+        """Start an emulator that is no child of this process, so that it may outlive it (see
+        `shared_azurite`): a shell puts it in the background and ends. Returns its port, process
+        id and folder, what `stop_shared` needs to end it; this object's `stop()` leaves it."""
+        log_path = self._prepare()
+        launched = subprocess.run(
+            ["/bin/sh", "-c", '"$@" >"$0" 2>&1 </dev/null & echo $!', str(log_path), *self._argv()],
+            cwd=self._workdir,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        pid, workdir = int(launched.stdout), str(self._workdir)
+        try:
+            self._wait_until_listening(log_path, lambda: not _alive(pid))
+        except AzuriteError:
+            _end(pid)
+            raise
+        self._workdir = None
+        return {"port": self.port, "pid": pid, "dir": workdir}
+
+    def _prepare(self) -> Path:
+        if not self._binary.exists():
+            raise AzuriteError(f"{self._binary} is missing; run `npm ci` first")
+        self._workdir = tempfile.mkdtemp(prefix="azurite-")
+        return Path(self._workdir) / "azurite.log"
+
+    def _argv(self) -> list[str]:
+        # Port 0 lets the OS choose; Azurite prints the port it got. No telemetry: tests must
+        # not reach beyond loopback.
+        return [
+            str(self._binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "0",
+            *(
+                ["--inMemoryPersistence", "--extentMemoryLimit", "512"]
+                if self._in_memory
+                else ["--location", str(self._workdir)]
+            ),
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--silent",
+        ]
+
+    def _wait_until_listening(self, log_path: Path, exited: Callable[[], bool]) -> Self:
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
             text = log_path.read_text(errors="replace")
@@ -186,7 +208,7 @@ class Azurite(Service):
                 self.port = int(match.group(1))
                 if self._answers():
                     return self
-            if self._process.poll() is not None:
+            if exited():
                 self.stop()
                 raise AzuriteError(f"Azurite exited early:\n{text[-2000:]}")
             time.sleep(0.05)
@@ -275,9 +297,19 @@ def running_azurite() -> Iterator[Azurite]:
 # --- one emulator for several processes (parallel test workers) -------------------------------
 
 _RECORD = "azurite.json"
-_OUTLIVING: list[subprocess.Popen[bytes]] = []
-"""Emulators this process started for others: held so that no `Popen` is collected (and warns
-that its child still runs) before the process ends; `stop_shared` ends the child itself."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _end(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
 
 
 def shared_azurite(folder: Path) -> Azurite:
@@ -292,11 +324,9 @@ def shared_azurite(folder: Path) -> Azurite:
 
     record = folder / _RECORD
     with filelock.FileLock(folder / "azurite.lock"):
-        if record.exists():
-            return Azurite.attached(int(json.loads(record.read_text())["port"]))
-        started = Azurite().start()
-        record.write_text(json.dumps(started.detach()))
-        return Azurite.attached(started.port)
+        if not record.exists():
+            record.write_text(json.dumps(Azurite().start_detached()))
+        return Azurite.attached(int(json.loads(record.read_text())["port"]))
 
 
 def stop_shared(folder: Path) -> None:
@@ -305,8 +335,7 @@ def stop_shared(folder: Path) -> None:
     if not record.exists():
         return
     found = json.loads(record.read_text())
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(int(found["pid"]), signal.SIGTERM)
+    _end(int(found["pid"]))
     shutil.rmtree(found["dir"], ignore_errors=True)
     record.unlink()
 
@@ -408,7 +437,9 @@ class BlobProxy(LoopbackServer):
                 status = fault.status if fault else 0
                 if fault and fault.stall:
                     proxy._record(self, parts.path, query, body, 0)
-                    proxy._stopping.wait(fault.stall)
+                    if proxy._stopping.wait(fault.stall):
+                        self.close_connection = True  # stopped mid-stall: no answer at all
+                        return
                 if fault and fault.reset:
                     proxy._record(self, parts.path, query, body, 0)
                     self.close_connection = True
