@@ -82,6 +82,20 @@ def test_after_a_cancel_new_connections_fail_at_once(silent_server: str) -> None
     assert time.monotonic() - started < 3
 
 
+def test_on_cancel_calls_back_once_at_the_cancel_or_at_once_when_already_cancelled() -> None:
+    cancel = CancelToken()
+    heard: list[str] = []
+    cancel.on_cancel(lambda: heard.append("first"))
+    forget = cancel.on_cancel(lambda: heard.append("forgotten"))
+    forget()
+    assert heard == []
+    cancel.cancel()
+    cancel.cancel()
+    assert heard == ["first"]
+    cancel.on_cancel(lambda: heard.append("late"))
+    assert heard == ["first", "late"]
+
+
 def test_the_watchdog_ends_a_request_when_the_budget_is_spent(silent_server: str) -> None:
     session, tracker = new_session(CancelToken())
     started = time.monotonic()
