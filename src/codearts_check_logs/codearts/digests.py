@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Self
 
 DEPTH = 4
-"""Chunks waiting for the digest thread at most: with 1 MiB reads, 4 MiB in flight."""
+"""Chunks waiting for the digest thread at most: with 512 KiB reads, 2 MiB queued."""
 
 Check = Callable[[bytes], None]
 """Hears every chunk of the body, in order, on the digest thread."""
