@@ -19,6 +19,7 @@ from codearts_check_logs.http import (
     USER_AGENT,
     CancelToken,
     Deadline,
+    SocketTracker,
     new_session,
     retrying,
     watchdog,
@@ -102,6 +103,17 @@ def test_the_watchdog_ends_a_request_when_the_budget_is_spent(silent_server: str
     with pytest.raises(requests.RequestException), watchdog(Deadline(0.5), tracker):
         session.get(silent_server, timeout=(5, 30))
     assert time.monotonic() - started < 3
+
+
+def test_the_watchdog_is_gone_when_its_phase_ends() -> None:
+    """Leaving the block ends the watchdog's one wait at once: no thread is left behind, and
+    the sockets of a phase that ended in time are not shut down."""
+    tracker = SocketTracker()
+    before = set(threading.enumerate())
+    with watchdog(Deadline(3600), tracker):
+        assert len(set(threading.enumerate()) - before) == 1
+    assert set(threading.enumerate()) <= before
+    assert not tracker.closed
 
 
 SLACK = 1.0
