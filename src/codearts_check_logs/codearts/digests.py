@@ -33,9 +33,9 @@ class BodyDigests:
     """`with BodyDigests(check) as digests:` `feed` each chunk, then `sha256()` once at the end.
 
     Leaving the block without `sha256()` (an error on the receive side) stops the thread after
-    the chunks already queued. An error raised by `check` is kept and raised again by `sha256()`
-    on the receiving thread; the digest thread goes on draining the queue meanwhile, so `feed`
-    never waits on a thread that is no longer taking chunks."""
+    the chunks already queued. An error on the digest thread (raised by `check`) is kept and
+    raised again by `sha256()` on the receiving thread; the digest thread goes on draining the
+    queue meanwhile, so `feed` never waits on a thread that is no longer taking chunks."""
 
     def __init__(self, check: Check | None = None, *, depth: int = DEPTH) -> None:
         self._check = check
@@ -78,9 +78,11 @@ class BodyDigests:
     def _consume(self) -> None:
         update, check = self._digest.update, self._check
         while chunk := self._queue.get():
-            update(chunk)
-            if check is not None and self._failure is None:
-                try:
+            if self._failure is not None:
+                continue  # keep taking chunks, so that `feed` never waits on a dead consumer
+            try:
+                update(chunk)
+                if check is not None:
                     check(chunk)
-                except BaseException as exc:  # raised again on the receiving thread
-                    self._failure = exc
+            except BaseException as exc:  # raised again on the receiving thread
+                self._failure = exc
