@@ -24,7 +24,7 @@ from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
-from ..render.textsafe import clean
+from ..textsafe import clean
 from .library_logs import route_library_logs
 from .signals import Signals, leave
 
