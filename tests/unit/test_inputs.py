@@ -34,7 +34,7 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["timeout-seconds"].default == "300"
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
     assert config.output_names() == (
-        "status", "file", "size", "sha256", "artifact-id", "artifact-url",
+        "status", "file", "size", "sha256", "artifact-digest", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     )  # fmt: skip
 
@@ -106,12 +106,15 @@ def test_booleans_refuse_everything_else(word: str) -> None:
         config.parse_bool("overwrite", word)
 
 
-@pytest.mark.parametrize(("text", "days"), [("", None), ("1", 1), ("90", 90), ("30", 30)])
+@pytest.mark.parametrize(
+    ("text", "days"), [("", None), ("0", None), ("00", None), ("1", 1), ("90", 90), ("30", 30)]
+)
 def test_retention_days(text: str, days: int | None) -> None:
+    """`0` is the repository's default, as `actions/upload-artifact` reads it."""
     assert config.parse_retention_days(text) == days
 
 
-@pytest.mark.parametrize("text", ["0", "91", "abc", "-1", "1.5", "5abc", " 5"])
+@pytest.mark.parametrize("text", ["91", "abc", "-1", "1.5", "5abc", " 5"])
 def test_retention_days_out_of_range(text: str) -> None:
     with pytest.raises(InvalidInput, match="retention-days"):
         config.parse_retention_days(text)
@@ -284,7 +287,7 @@ def test_tokens_refused(tmp_path: Path, token: str) -> None:
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
-        config.parse_settings(raw(token="", retention_days="0", region="x"), tmp_path)
+        config.parse_settings(raw(token="", retention_days="91", region="x"), tmp_path)
     message = caught.value.message
     assert "no credentials" in message
     assert "retention-days" in message

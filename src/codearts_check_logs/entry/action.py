@@ -22,6 +22,7 @@ from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
 from ..render.textsafe import clean
+from ..render.wording import counted
 from .library_logs import route_library_logs
 from .signals import Signals, leave
 
@@ -69,7 +70,8 @@ def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:
         settings = inputs.parse_settings(raw, inputs.workspace_from(env), env)
     except InvalidInput as exc:
         return Outcome.failed(exc), fail_on_error
-    commands.group(f"Fetching {len(settings.sub_job_ids)} CodeArts Check log package(s)")
+    count = counted(len(settings.sub_job_ids), "CodeArts Check log package")
+    commands.group(f"Fetching {count}")
     try:
         outcome = app.run(settings, env, log=commands.log, cancel=cancel)
     finally:
