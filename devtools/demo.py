@@ -26,6 +26,7 @@ from devtools.doubles.codearts import Simulator, Step
 from devtools.doubles.results import (
     EXAMPLE_JOB_ID,
     EXAMPLE_RUN_ID,
+    Artifact,
     ResultsDouble,
     make_runtime_token,
 )
@@ -111,11 +112,10 @@ def credential_runs() -> bool:
         return ok and run4.returncode == 0 and len(cloud.requests()) == before + 1
 
 
-def main() -> int:
-    shutil.rmtree(WORKSPACE, ignore_errors=True)
-    WORKSPACE.mkdir()
+def main_job(workspace: Path) -> tuple[Run, list[Artifact], bool]:
+    """Run 1: two sub-jobs, the second after a transient 503, both uploaded. Returns the run,
+    the artifacts the service finalized, and whether each holds its ZIP byte for byte."""
     with Simulator(token=TOKEN) as sim, Azurite() as azurite, ResultsDouble(azurite) as results:
-        # A transient 503 on the second sub-job shows the retry in the log.
         sim.script(IDS[1], Step.raw(503, b"Service Unavailable", "text/plain"))
         runner_env = {
             "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),
@@ -127,34 +127,43 @@ def main() -> int:
             "endpoint": sim.base_url,
             "retention-days": "7",
         }
-        banner("1. The main job: two sub-jobs, logs saved and uploaded as artifacts")
-        run = run_step("main", inputs, runner_env)
-        show("main", run)
-        print("\n--- step outputs (steps.<id>.outputs.*) ---")
-        for name, value in run.outputs.items():
-            shown = value if len(value) <= 100 else f"{value[:97]}…"
-            print(f"{name} = {shown}")
+        run = FakeRunner(workspace / "main").run(inputs, runner_env)
         finalized = results.finalized()
-        print("\n--- artifact service ---")
-        for artifact in finalized:
-            print(
-                f"artifact {artifact.id} {artifact.name}: {artifact.size} bytes, {artifact.digest}"
-            )
         ok = run.returncode == 0 and len(finalized) == len(IDS)
         for sub_job_id in IDS:
-            data = (
-                WORKSPACE / "main" / "workspace" / "codearts-check-logs" / f"{sub_job_id}.zip"
-            ).read_bytes()
+            data = (run.workspace / "codearts-check-logs" / f"{sub_job_id}.zip").read_bytes()
             ok = ok and data == sim.zip_bytes(sub_job_id)
             ok = ok and any(
                 a.digest == "sha256:" + hashlib.sha256(data).hexdigest() for a in finalized
             )
+    return run, finalized, ok
 
-        banner("2. What a failure looks like: an expired token (HTTP 401)")
-        failing = {**inputs, "sub-job-id": IDS[0], "token": "expired-token-0123456789"}
-        run2 = run_step("failure", {**failing, "upload-artifact": "false"}, {})
-        show("failure", run2)
-        ok = ok and run2.returncode == 1
+
+def main() -> int:
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    WORKSPACE.mkdir()
+    banner("1. The main job: two sub-jobs, logs saved and uploaded as artifacts")
+    run, finalized, ok = main_job(WORKSPACE)
+    show("main", run)
+    print("\n--- step outputs (steps.<id>.outputs.*) ---")
+    for name, value in run.outputs.items():
+        shown = value if len(value) <= 100 else f"{value[:97]}…"
+        print(f"{name} = {shown}")
+    print("\n--- artifact service ---")
+    for artifact in finalized:
+        print(f"artifact {artifact.id} {artifact.name}: {artifact.size} bytes, {artifact.digest}")
+
+    banner("2. What a failure looks like: an expired token (HTTP 401)")
+    with Simulator(token=TOKEN) as sim:
+        failing = {
+            "sub-job-id": IDS[0],
+            "token": "expired-token-0123456789",
+            "endpoint": sim.base_url,
+            "upload-artifact": "false",
+        }
+        run2 = run_step("failure", failing, {})
+    show("failure", run2)
+    ok = ok and run2.returncode == 1
 
     ok = credential_runs() and ok
 

@@ -47,7 +47,9 @@ def _inline(token: Token) -> str:
     href = ""
     for child in token.children or []:
         if child.type in {"text", "html_inline"}:
-            out.append(_TAG.sub("", child.content) if child.type == "html_inline" else child.content)
+            out.append(
+                _TAG.sub("", child.content) if child.type == "html_inline" else child.content
+            )
         elif child.type == "code_inline":
             out.append(child.content)
         elif child.type in {"softbreak", "hardbreak"}:
@@ -63,7 +65,9 @@ def _table(rows: list[list[str]]) -> list[str]:
     columns = max(len(row) for row in rows)
     rows = [row + [""] * (columns - len(row)) for row in rows]
     widths = [max(width(row[i]) for row in rows) for i in range(columns)]
-    lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines = [
+        "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
+    ]
     if any(rows[0]):
         lines.insert(1, "  ".join("─" * w for w in widths))
     else:

@@ -84,7 +84,7 @@ def keyless_examples() -> dict[str, tuple[dict[str, Any], dict[str, Any], dict[s
 
 def trigger_of(workflow: dict[str, Any], job: dict[str, Any]) -> str:
     """The rule a workflow's trigger needs (PyYAML reads the key `on` as True)."""
-    events = workflow.get("on", workflow.get(True))
+    events = workflow["on"] if "on" in workflow else workflow[True]  # type: ignore[index]
     assert isinstance(events, dict), events
     if "environment" in job:
         return "environment"
@@ -148,8 +148,7 @@ def example_inputs(
     inputs: dict[str, str], cloud: HuaweiCloud, gateway: Simulator
 ) -> dict[str, str]:
     """The example's `with:`, its `${{ … }}` values replaced by what the doubles set up."""
-    way = "oidc-iam5" if "oidc-agency-urn" in inputs else "oidc-iam3"
-    given = cloud.inputs(way)
+    given = cloud.inputs("oidc-iam5" if "oidc-agency-urn" in inputs else "oidc-iam3")
     values = {
         name: given.get(name, value) for name, value in inputs.items() if name.startswith("oidc-")
     }
