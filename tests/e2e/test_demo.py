@@ -20,6 +20,8 @@ def test_the_readme_picture_is_of_the_summary_the_demo_produces(tmp_path: Path) 
     run, finalized, ok = demo.main_job(tmp_path)
     assert ok, run.log
     assert len(finalized) == 2
+    assert run.outputs["artifact-digest"] == run.outputs["sha256"]
+    assert f"sha256:{run.outputs['artifact-digest']}" == finalized[0].digest
     assert run.summary == PICTURED.read_text(encoding="utf-8"), (
         "the demo's summary changed: run `make summary-image` and commit docs/images/"
     )
