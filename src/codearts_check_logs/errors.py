@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .secrets import redact
+from .masking import redact
 
 
 class ActionError(Exception):

@@ -20,11 +20,14 @@ import requests
 import tenacity
 
 from .artifact.upload import ArtifactService
-from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
+from .codearts.client import Fetched, LogClient
 from .codearts.download import PartFile
 from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
-from .http import CancelToken, Deadline, new_session, retrying, watchdog
-from .inputs import Settings
+from .inputs.settings import Settings
+from .net.budget import Deadline, watchdog
+from .net.cancel import CancelToken
+from .net.retry import policy_for, retrying
+from .net.session import new_session
 from .outcome import SUCCESS, SubJobResult, failure
 from .render.textsafe import clean, for_log
 from .ziplog import reader
@@ -86,7 +89,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
-        file=ctx.settings.display_path(saved.path),
+        file=ctx.settings.output.display_path(saved.path),
         size=saved.fetched.size,
         sha256=saved.fetched.sha256,
         http_status=saved.fetched.http_status,
@@ -107,18 +110,19 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
     deadline = Deadline(ctx.settings.timeout_seconds)
     session, tracker = new_session(ctx.cancel)
     with session, watchdog(deadline, tracker):
+        policy = policy_for("codearts")
         client = LogClient(
             ctx.settings.base_url,
             ctx.credentials,
             session,
             cancel=ctx.cancel,
             deadline=deadline,
+            policy=policy,
         )
         attempts = retrying(
+            policy,
             deadline=deadline,
             cancel=ctx.cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=retry_wait,
             retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
             before_sleep=_retry_logger(ctx.log, sub_job_id),
         )
@@ -129,7 +133,7 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
 
 
 def _attempt(ctx: Context, client: LogClient, sub_job_id: str) -> Saved:
-    dest = ctx.settings.zip_path(sub_job_id)
+    dest = ctx.settings.output.zip_path(sub_job_id)
     counter = _Counter(ctx.progress, sub_job_id, "download")
     with PartFile(dest) as part:
 

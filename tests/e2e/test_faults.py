@@ -21,6 +21,7 @@ import pytest
 from devtools.doubles.codearts import Simulator, Step, small_zip
 
 from codearts_check_logs.codearts import client as codearts
+from codearts_check_logs.net.retry import CODEARTS
 from codearts_check_logs.render import textsafe
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
 
@@ -172,7 +173,7 @@ def test_reset_mid_body_every_time(sim: Simulator, run_action: ActionRunner) -> 
     entry = assert_failed(run, code)
     assert entry["file"] == ""
     assert run.saved_files() == {}, "no partial file under the final name"
-    assert 2 <= len(sim.requests_for()) <= codearts.MAX_ATTEMPTS
+    assert 2 <= len(sim.requests_for()) <= CODEARTS.attempts
     assert run.seconds < 3 + SLACK
 
 
@@ -241,7 +242,7 @@ def test_429_that_never_ends_stays_in_the_budget(
         assert attempts == 1
         assert "retrying" not in run.stdout
     else:
-        assert 2 <= attempts <= codearts.MAX_ATTEMPTS
+        assert 2 <= attempts <= CODEARTS.attempts
     if retry_after == "seconds":
         assert "retrying in 1.0 s" in run.stdout
 
@@ -264,7 +265,7 @@ def test_5xx_that_never_recovers(sim: Simulator, run_action: ActionRunner) -> No
     entry = assert_failed(run, "HTTP_500")
     assert entry["http_status"] == 500
     assert "empty body" in run.outputs["error-message"]
-    assert 2 <= len(sim.requests_for()) <= codearts.MAX_ATTEMPTS
+    assert 2 <= len(sim.requests_for()) <= CODEARTS.attempts
     assert run.seconds < 2 + SLACK
 
 

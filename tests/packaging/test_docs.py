@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from codearts_check_logs import inputs as config
+from codearts_check_logs.inputs.metadata import action_metadata, input_specs
+from codearts_check_logs.inputs.settings import parse_settings
+from codearts_check_logs.inputs.values import parse_retention_days
 from codearts_check_logs.outcome import Outcome
 from codearts_check_logs.render.outputs import outputs_for
 
@@ -54,8 +56,7 @@ def documented_default(cell: str) -> str:
 
 def action_yml_defaults() -> dict[str, str]:
     return {
-        name: "required" if spec.required else spec.default
-        for name, spec in config.input_specs().items()
+        name: "required" if spec.required else spec.default for name, spec in input_specs().items()
     }
 
 
@@ -68,12 +69,12 @@ def test_inputs_tables_match_action_yml(text: str) -> None:
 @pytest.mark.parametrize("text", [README, REFERENCE], ids=["README", "inputs-and-outputs"])
 def test_outputs_tables_match_action_yml_and_the_code(text: str) -> None:
     rows = table_rows(section(text, "## Outputs"))
-    assert list(rows) == list(config.output_names())
-    assert list(outputs_for(Outcome())) == list(config.output_names())
+    assert list(rows) == list(action_metadata()["outputs"])
+    assert list(outputs_for(Outcome())) == list(action_metadata()["outputs"])
 
 
 def test_artifact_digest_and_retention_zero_agree_everywhere() -> None:
-    metadata = config.action_metadata()
+    metadata = action_metadata()
     assert "artifact-digest" in metadata["outputs"]
     assert "actions/upload-artifact" in metadata["outputs"]["artifact-digest"]["description"]
     assert "0 uses the repository's default" in " ".join(
@@ -82,20 +83,20 @@ def test_artifact_digest_and_retention_zero_agree_everywhere() -> None:
     for text in (README, REFERENCE):
         assert "or `0`: the repository's default" in row(text, "## Inputs", "retention-days")
         assert "`sha256`" in row(text, "## Outputs", "artifact-digest")
-    assert config.parse_retention_days("0") is None
+    assert parse_retention_days("0") is None
 
 
 def test_every_input_the_code_reads_is_declared(tmp_path: Path) -> None:
-    raw = {name: spec.default for name, spec in config.input_specs().items()}
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": "a" * 32, "token": "t" * 20})
-    config.parse_settings(raw, tmp_path)  # a KeyError here means the code reads an undeclared input
+    parse_settings(raw, tmp_path)  # a KeyError here means the code reads an undeclared input
 
 
 def test_action_yml_inputs_are_documented() -> None:
-    for name, spec in config.input_specs().items():
+    for name, spec in input_specs().items():
         assert spec.description, f"{name} has no description"
-        assert isinstance(config.action_metadata()["inputs"][name].get("default", ""), str)
-    for name, data in config.action_metadata()["outputs"].items():
+        assert isinstance(action_metadata()["inputs"][name].get("default", ""), str)
+    for name, data in action_metadata()["outputs"].items():
         assert data["description"], f"output {name} has no description"
 
 
@@ -106,7 +107,9 @@ def test_spec_tables_match_action_yml() -> None:
     assert {
         name: documented_default(cell) for name, cell in inputs.items()
     } == action_yml_defaults()
-    assert list(table_rows(section(spec, "## Outputs"))) == list(config.output_names())
+    assert list(table_rows(section(spec, "## Outputs"))) == list(
+        tuple(action_metadata()["outputs"])
+    )
 
 
 @pytest.mark.skipif(not SPEC.is_file(), reason="the interface spec lives beside the project")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.errors import (
     ActionError,
     ArtifactUploadFailed,
@@ -60,7 +60,7 @@ def test_an_internal_error_names_the_exception_type_only() -> None:
 
 
 def test_registered_secrets_never_reach_the_text() -> None:
-    secrets.register("secret-value-123")
+    masking.register("secret-value-123")
     error = ServiceError(
         "echo secret-value-123", code="CC.secret-value-123", request_id="secret-value-123"
     )

@@ -14,8 +14,8 @@ import threading
 import time
 import traceback
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,12 +28,17 @@ from devtools.doubles.logs import PROBLEM_LINES
 from devtools.doubles.slow import Kind, SlowServer, answer
 from responses.registries import OrderedRegistry
 
-from codearts_check_logs import inputs, pipeline
+from codearts_check_logs import pipeline
 from codearts_check_logs.artifact.upload import UploadedArtifact
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
 from codearts_check_logs.errors import ActionError, ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.inputs.metadata import input_specs
+from codearts_check_logs.inputs.settings import Settings, parse_settings
+from codearts_check_logs.net import retry
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import CODEARTS
 from codearts_check_logs.ziplog import triage as triage_module
 from tests.conftest import ID1, TOKEN
 
@@ -44,15 +49,16 @@ NAME = f"codearts-check-logs-{ID1}.zip"
 
 
 @pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "BACKOFF_INITIAL", 0.01)
+def _fast_backoff() -> Iterator[None]:
+    with retry.shortened(0.02):
+        yield
 
 
-def settings_for(workspace: Path, base: str = BASE, **extra: str) -> inputs.Settings:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+def settings_for(workspace: Path, base: str = BASE, **extra: str) -> Settings:
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": ID1, "token": TOKEN, "endpoint": base})
     raw.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return inputs.parse_settings(raw, workspace)
+    return parse_settings(raw, workspace)
 
 
 def context(
@@ -127,14 +133,14 @@ def test_client_errors_are_never_retried(tmp_path: Path, status: int) -> None:
 def test_5xx_gives_up_after_bounded_attempts(tmp_path: Path) -> None:
     responses.get(URL, status=502, body="<html>bad gateway</html>", content_type="text/html")
     assert error_of(tmp_path).code == "HTTP_502"
-    assert len(responses.calls) == client_module.MAX_ATTEMPTS
+    assert len(responses.calls) == CODEARTS.attempts
 
 
 @responses.activate
 def test_network_errors_are_retried(tmp_path: Path) -> None:
     responses.get(URL, body=requests.exceptions.ConnectionError("refused"))
     assert error_of(tmp_path).code == "NETWORK_ERROR"
-    assert len(responses.calls) == client_module.MAX_ATTEMPTS
+    assert len(responses.calls) == CODEARTS.attempts
 
 
 @pytest.mark.parametrize(
@@ -397,9 +403,7 @@ def test_a_full_disk_leaves_no_partial_file_and_the_old_zip(
     assert len(sim.requests_for()) == 1, "a local write failure is not retried"
 
 
-def test_no_retry_starts_too_late_to_finish(
-    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_retry_starts_too_late_to_finish(sim: Simulator, tmp_path: Path) -> None:
     """A retry that would start with 2 ms left could only time out, and report TIMEOUT instead
     of what went wrong (here a body cut short, a retryable fault)."""
     sim.script(ID1, *[Step.close_delimited_cut(0.5)] * 5)
@@ -409,8 +413,8 @@ def test_no_retry_starts_too_late_to_finish(
     def wait_until_the_last_moment(state: object) -> float:
         return max(0.0, budget - 0.002 - (time.monotonic() - started))
 
-    monkeypatch.setattr(pipeline, "retry_wait", wait_until_the_last_moment)
-    error = error_of(tmp_path, sim.base_url, timeout_seconds=str(budget))
+    with retry.using(codearts=replace(CODEARTS, wait=wait_until_the_last_moment)):
+        error = error_of(tmp_path, sim.base_url, timeout_seconds=str(budget))
     assert error.code == "INVALID_RESPONSE", error.message
     assert len(sim.requests_for()) == 1
 

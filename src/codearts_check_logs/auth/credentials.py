@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 import requests
 
-from .. import secrets
+from .. import masking
 from ..errors import AuthFailed
+from ..net.transport import origin
 from .signing import sign_prepared
-from .transport import origin
 
 TOKEN_HEADER = "X-Auth-Token"
 SECURITY_TOKEN_HEADER = "X-Security-Token"
@@ -38,7 +38,9 @@ Clock = Callable[[], float]
 
 
 class Credentials(requests.auth.AuthBase):
-    """Prepares requests for the service at `trusted_url`; leaves every other request alone."""
+    """Prepares requests for the service at `trusted_url`; leaves every other request alone.
+
+    The origin is compared here, once per request, for every kind of credential."""
 
     def __init__(self, trusted_url: str) -> None:
         self._origin = origin(trusted_url)
@@ -58,7 +60,7 @@ class TokenCredentials(Credentials):
 
     def __init__(self, token: str, trusted_url: str) -> None:
         super().__init__(trusted_url)
-        secrets.register(token)  # scrubbed from anything a service echoes, even in library use
+        masking.register(token)  # scrubbed from anything a service echoes, even in library use
         self._token = token
 
     def __repr__(self) -> str:
@@ -70,17 +72,17 @@ class TokenCredentials(Credentials):
 
 @dataclass(frozen=True, repr=False)
 class AccessKeys:
-    """An access key pair, with the security token and expiry of temporary keys."""
+    """An access key pair, with the security token and expiry of temporary keys.
+
+    Not registered as secrets here: each was registered where it entered the process (the entry
+    point masks the inputs and the environment's keys first; `exchange.keys_from` registers
+    derived keys the moment they arrive)."""
 
     access_key: str
     secret_key: str
     security_token: str = ""
     expires_at: float | None = None
     """Wall-clock seconds (`time.time()`) after which the keys no longer work; None: never."""
-
-    def __post_init__(self) -> None:
-        for value in (self.access_key, self.secret_key, self.security_token):
-            secrets.register(value)
 
     def __repr__(self) -> str:
         kind = "temporary" if self.security_token else "permanent"
@@ -184,21 +186,16 @@ class SignedCredentials(Credentials):
     def project_id(self) -> str:
         return self._project_id
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if request.url is not None and origin(request.url) == self._origin:
-            if self._refused is not None:
-                raise AuthFailed(
-                    f"not sent: {self._service} refused these credentials for an earlier request "
-                    f"of this run (HTTP {self._refused}); another failed attempt would count "
-                    "toward locking the access key (five failures lock it for five minutes)",
-                    service=self._service,
-                    step="signed request",
-                )
-            self.prepare(request)
-            request.register_hook("response", self._watch)  # type: ignore[no-untyped-call]
-        return request
-
     def prepare(self, request: requests.PreparedRequest) -> None:
+        if self._refused is not None:
+            raise AuthFailed(
+                f"not sent: {self._service} refused these credentials for an earlier request "
+                f"of this run (HTTP {self._refused}); another failed attempt would count "
+                "toward locking the access key (five failures lock it for five minutes)",
+                service=self._service,
+                step="signed request",
+            )
+        request.register_hook("response", self._watch)  # type: ignore[no-untyped-call]
         keys = self._keys.current()
         if keys.security_token:
             request.headers[SECURITY_TOKEN_HEADER] = keys.security_token

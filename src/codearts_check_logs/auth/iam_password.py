@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import secrets
+from .. import masking
 from .exchange import IAM, Exchange, parse_expiry, unusable
 
 STEP = "password token"
@@ -59,7 +59,7 @@ def password_token(
     project_name: str = "",
 ) -> IssuedToken:
     """A project-scoped token for `user`; AuthFailed when IAM refuses or answers unusably."""
-    secrets.register(password)
+    masking.register(password)
     answer = exchange.send(
         IAM,
         STEP,
@@ -77,7 +77,7 @@ def password_token(
 def subject_token(headers: Any, step: str) -> str:
     """The token in `X-Subject-Token`, registered as a secret before anything else."""
     token = str(headers.get(SUBJECT_TOKEN_HEADER) or "").strip()
-    secrets.register(token)
+    masking.register(token)
     if not token:
         raise unusable(IAM, step, f"a success without an {SUBJECT_TOKEN_HEADER} header")
     if any(not ("!" <= ch <= "~") for ch in token):

@@ -11,16 +11,13 @@ the pipeline's business.
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import tenacity
 import urllib3.exceptions
 
-from ..auth.transport import check_transport
 from ..errorbody import is_throttled, parse_error_body, parse_retry_after
 from ..errors import (
     ActionError,
@@ -30,51 +27,30 @@ from ..errors import (
     NetworkError,
     ServiceError,
 )
-from ..http import (
-    MAX_SMALL_BODY,
-    RETRYABLE_STATUS,
-    CancelToken,
-    Deadline,
-    exponential_backoff,
-    socket_error_name,
-)
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken
+from ..net.capped import MAX_SMALL_BODY, take
+from ..net.retry import RETRYABLE_STATUS, RetryPolicy, policy_for, transport_failure
+from ..net.transport import check_transport
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
 
 LOG_FILE_PATH = "/v1/log-file"
 CHUNK_SIZE = 1 << 18
 """Bytes per read: 256 KiB keeps peak memory flat (a 1 MiB read grows it by a few MiB on large
 ZIPs) at no cost in speed."""
-READ_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
 MAX_ERROR_BODY = MAX_SMALL_BODY
-"""The most of an answer that is not a ZIP that is read (1 MiB, see `http.MAX_SMALL_BODY`); the
-connection is closed after it, and the status is reported with what came."""
+"""The most of an answer that is not a ZIP that is read (1 MiB, see `net.capped.MAX_SMALL_BODY`);
+the connection is closed after it, and the status is reported with what came."""
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 NEVER_RETRIED = frozenset({400, 401, 403, 404})
 """Never retried, whatever the body says: five failed AK/SK attempts lock the key."""
 RETRY_LATER_CODES = frozenset({"CC.00050012"})
 """Codes that say "try again shortly" on a 200."""
 
-MAX_ATTEMPTS = 5
-MAX_RETRY_AFTER = 60.0
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 20.0
-
 Write = Callable[[bytes], None]
 Announce = Callable[[int | None], None]
 """Told the ZIP's announced length (None when the server gave none) before its first byte."""
-
-
-def retry_wait(state: tenacity.RetryCallState) -> float:
-    """Retry-After when the server gave one (capped), 2-5 s for gateway throttling (Huawei's
-    advice), else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, ActionError):
-        if exc.retry_after is not None:
-            return float(min(exc.retry_after, MAX_RETRY_AFTER))
-        if is_throttled(exc.code):
-            return random.uniform(2.0, 5.0)  # noqa: S311 - jitter, not cryptography
-    return exponential_backoff(BACKOFF_INITIAL, BACKOFF_MAX)(state)
 
 
 @dataclass(frozen=True)
@@ -100,8 +76,10 @@ class LogClient:
         *,
         cancel: CancelToken,
         deadline: Deadline,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._policy = policy or policy_for("codearts")
         self._credentials = credentials
         self._session = session
         self._cancel = cancel
@@ -135,7 +113,7 @@ class LogClient:
                     auth=self._credentials,
                     stream=True,
                     allow_redirects=False,
-                    timeout=self._deadline.timeouts(READ_TIMEOUT),
+                    timeout=self._deadline.timeouts(self._policy.read_timeout),
                 )
             except requests.exceptions.ConnectTimeout:
                 raise self._stalled("could not connect to the service") from None
@@ -236,7 +214,7 @@ class LogClient:
         self._cancel.check()
         if self._deadline.remaining() <= 0.05:
             return self._timeout(what, received)
-        return NetworkError(f"{what} for {READ_TIMEOUT:g} s", retryable=True)
+        return NetworkError(f"{what} for {self._policy.read_timeout:g} s", retryable=True)
 
     def _broken(
         self, exc: BaseException, what: str, url: str | None = None, received: int = 0
@@ -245,13 +223,13 @@ class LogClient:
         self._cancel.check()
         if self._deadline.expired:
             return self._timeout(what, received)
-        text = repr(exc)
-        if "IncompleteRead" in text or "InvalidChunkLength" in text:
+        failure = transport_failure(exc)
+        if failure.kind == "truncated":
             return InvalidResponse("the body ended early (truncated ZIP)", retryable=True)
         if url is not None:
             host = urlsplit(url).hostname or "the service"
-            return NetworkError(f"could not reach {host}: {socket_error_name(exc)}")
-        return NetworkError(f"the connection broke while the ZIP arrived: {socket_error_name(exc)}")
+            return NetworkError(f"could not reach {host}: {failure.name}")
+        return NetworkError(f"the connection broke while the ZIP arrived: {failure.name}")
 
 
 def _head(chunks: Iterator[bytes], size: int) -> bytes:
@@ -283,20 +261,22 @@ def _collect(chunks: Iterator[bytes], head: bytes = b"") -> _Body:
     """Read a body that is not a ZIP: up to `MAX_ERROR_BODY` bytes and no further (the caller
     closes the connection), or until time runs out or the connection breaks. Either way the
     status already received is what gets reported, with what came."""
-    data = bytearray(head)
+    received: list[bytes] = [head]
+
+    def kept(source: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in source:
+            received.append(chunk)  # what came before a break is still reported
+            yield chunk
+
     try:
-        for chunk in chunks:
-            data += chunk
-            if len(data) > MAX_ERROR_BODY:
-                return _Body(
-                    bytes(data[:MAX_ERROR_BODY]),
-                    f"more than {MAX_ERROR_BODY:,} bytes; read no further",
-                )
+        data, whole = take(kept(chunks), MAX_ERROR_BODY, head)
     except DownloadTimeout:
-        return _Body(bytes(data), "still arriving when time ran out")
+        return _Body(b"".join(received)[:MAX_ERROR_BODY], "still arriving when time ran out")
     except (NetworkError, InvalidResponse):
-        return _Body(bytes(data), "cut short: the connection broke")
-    return _Body(bytes(data))
+        return _Body(b"".join(received)[:MAX_ERROR_BODY], "cut short: the connection broke")
+    if not whole:
+        return _Body(data, f"more than {MAX_ERROR_BODY:,} bytes; read no further")
+    return _Body(data)
 
 
 def _content_length(response: requests.Response) -> int | None:

@@ -16,8 +16,8 @@ from actions_toolkit.command import issue_command
 from actions_toolkit.file_command import prepare_key_value_message
 
 from ..errors import WriteFailed
+from ..masking import redact
 from ..render.textsafe import for_log
-from ..secrets import redact
 
 TITLE = "CodeArts Check logs"
 

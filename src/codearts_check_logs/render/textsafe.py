@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..secrets import redact
+from ..masking import redact
 
 MAX_TEXT = 2000
 """Longest service text shown anywhere (summary, outputs, annotations, logs)."""

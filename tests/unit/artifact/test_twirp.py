@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import requests
@@ -14,7 +15,9 @@ from responses.registries import OrderedRegistry
 
 from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError
 from codearts_check_logs.errors import Cancelled
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import RESULTS
 
 ORIGIN = "https://results-receiver.actions.githubusercontent.com"
 TWIRP = f"{ORIGIN}/twirp/github.actions.results.api.v1.ArtifactService"
@@ -33,7 +36,11 @@ def client(waits: list[float] | None = None, base_delay: float = 0.0) -> Results
     if waits is not None:
         cancel.sleep = waits.append  # type: ignore[method-assign,assignment]
     return ResultsClient(
-        ORIGIN, "runtime-token", requests.Session(), cancel=cancel, base_delay=base_delay
+        ORIGIN,
+        "runtime-token",
+        requests.Session(),
+        cancel=cancel,
+        policy=replace(RESULTS, initial=base_delay),
     )
 
 
@@ -124,7 +131,7 @@ def test_a_storage_quota_refusal_is_final(status: int) -> None:
 def test_a_cancel_ends_the_retry_wait(ordered: responses.RequestsMock) -> None:
     ordered.post(f"{TWIRP}/ListArtifacts", status=503, json={})
     cancel = CancelToken()
-    made = ResultsClient(ORIGIN, "t", requests.Session(), cancel=cancel, base_delay=30.0)
+    made = ResultsClient(ORIGIN, "t", requests.Session(), cancel=cancel, policy=RESULTS)
     threading.Timer(0.2, cancel.cancel).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
@@ -138,7 +145,11 @@ def test_an_endless_error_body_is_not_read_to_its_end() -> None:
     with SlowServer(answer("body", status=503, interval=0, piece=1 << 16)) as server:
         started = time.monotonic()
         results = ResultsClient(
-            server.url, "runtime-token", requests.Session(), cancel=CancelToken(), base_delay=0.0
+            server.url,
+            "runtime-token",
+            requests.Session(),
+            cancel=CancelToken(),
+            policy=replace(RESULTS, initial=0.0),
         )
         with pytest.raises(TwirpError) as caught:
             results.call("CreateArtifact", {}, Deadline(30))

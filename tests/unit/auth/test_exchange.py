@@ -15,7 +15,7 @@ from codearts_check_logs.auth.exchange import (
     parse_expiry,
 )
 from codearts_check_logs.errors import AuthFailed, Cancelled
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net.cancel import CancelToken
 
 STEP = "password token"
 

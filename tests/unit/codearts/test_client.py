@@ -19,9 +19,12 @@ from tenacity import Future, RetryCallState, Retrying
 
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
-from codearts_check_logs.codearts.client import Fetched, LogClient, retry_wait
+from codearts_check_logs.codearts.client import Fetched, LogClient
 from codearts_check_logs.errors import ActionError
-from codearts_check_logs.http import CancelToken, Deadline, new_session
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import CODEARTS, wait_for
+from codearts_check_logs.net.session import new_session
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -168,20 +171,18 @@ def _state_after(error: ActionError) -> RetryCallState:
 
 def test_throttling_without_retry_after_backs_off_two_to_five_seconds() -> None:
     error = ActionError("throttled", code="APIGW.0308", retryable=True)
-    assert all(2.0 <= retry_wait(_state_after(error)) <= 5.0 for _ in range(20))
+    assert all(2.0 <= wait_for(CODEARTS)(_state_after(error)) <= 5.0 for _ in range(20))
 
 
 def test_retry_after_is_capped() -> None:
     error = ActionError("later", code="HTTP_429", retryable=True, retry_after=86400)
-    assert retry_wait(_state_after(error)) == client_module.MAX_RETRY_AFTER
+    assert wait_for(CODEARTS)(_state_after(error)) == CODEARTS.max_retry_after
 
 
 def test_other_errors_back_off_exponentially() -> None:
     error = ActionError("busy", code="HTTP_503", retryable=True)
-    waits = [retry_wait(_state_after(error)) for _ in range(20)]
-    assert all(
-        client_module.BACKOFF_INITIAL / 2 <= wait <= client_module.BACKOFF_INITIAL for wait in waits
-    )
+    waits = [wait_for(CODEARTS)(_state_after(error)) for _ in range(20)]
+    assert all(CODEARTS.initial / 2 <= wait <= CODEARTS.initial for wait in waits)
 
 
 # -- answers that are not a ZIP are read up to a cap, and keep their status -----------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.errors import WriteFailed
 from codearts_check_logs.github import commands
 from tests.samples import HOSTILE, failed_result
@@ -26,7 +26,7 @@ def test_annotation_is_one_command_line(text: str) -> None:
 
 
 def test_outputs_round_trip_and_are_scrubbed(tmp_path: Path) -> None:
-    secrets.register("hidden-value-123")
+    masking.register("hidden-value-123")
     path = tmp_path / "output"
     path.touch()
     commands.write_outputs(str(path), {"a": "one", "b": "x hidden-value-123 y"})

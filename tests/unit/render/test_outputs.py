@@ -8,9 +8,9 @@ from pathlib import Path
 
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import inputs as config
 from codearts_check_logs.errors import InvalidInput
 from codearts_check_logs.github import commands
+from codearts_check_logs.inputs.metadata import action_metadata
 from codearts_check_logs.outcome import Outcome, SubJobResult
 from codearts_check_logs.render import outputs, textsafe
 from codearts_check_logs.render.budget import CUT
@@ -102,7 +102,7 @@ def test_problems_output_totals_the_triaged_zips() -> None:
     values = outputs.outputs_for(outcome_of(triaged(ID1, 3), triaged(ID2, 0)))
     assert values["problems"] == "3"
     assert [r["problems"] for r in json.loads(values["results"])] == [3, 0]
-    assert tuple(values) == config.output_names()
+    assert tuple(values) == tuple(action_metadata()["outputs"])
 
 
 def test_problems_output_is_empty_when_nothing_was_triaged() -> None:

@@ -1,0 +1,47 @@
+"""Sessions: who we are, no hidden retries, and a head cut by a shutdown is no answer."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from devtools.doubles.slow import Kind, SlowServer, answer
+
+from codearts_check_logs.net.budget import Deadline, watchdog
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.session import USER_AGENT, new_session
+
+
+def test_sessions_say_who_they_are_and_never_retry_by_themselves() -> None:
+    session, _tracker = new_session(CancelToken())
+    assert session.headers["User-Agent"] == USER_AGENT
+    adapter = session.get_adapter("https://example.com")
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    assert adapter.max_retries.total == 0
+
+
+SLACK = 1.0
+"""Seconds a budget may be overrun in process: a timer thread on a loaded two-core machine."""
+
+
+@pytest.mark.parametrize("kind", ["status", "headers"])
+def test_a_head_cut_by_the_watchdog_is_no_answer(kind: Kind) -> None:
+    """Shut-down reads end like a clean close: "HTTP/1.1 201 Sl" must not pass for a 201."""
+    with SlowServer(answer(kind, status=201)) as server:
+        session, tracker = new_session(CancelToken())
+        started = time.monotonic()
+        with session, pytest.raises(requests.ConnectionError), watchdog(Deadline(0.5), tracker):
+            session.get(server.url, timeout=(5, 30))
+    assert time.monotonic() - started < 0.5 + SLACK
+
+
+def test_a_chunk_size_line_without_end_ends_with_the_budget() -> None:
+    with SlowServer(answer("chunk-size")) as server:
+        session, tracker = new_session(CancelToken())
+        started = time.monotonic()
+        with session, watchdog(Deadline(0.5), tracker):
+            response = session.get(server.url, stream=True, timeout=(5, 30))
+            with pytest.raises(requests.RequestException):
+                response.content  # noqa: B018 - the read is the test
+    assert time.monotonic() - started < 0.5 + SLACK
