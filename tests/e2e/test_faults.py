@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from devtools.doubles.codearts import Simulator, Step, small_zip
 
-from codearts_check_logs.codearts import client as codearts
+from codearts_check_logs import textsafe
+from codearts_check_logs.codearts import answers
 from codearts_check_logs.net.retry import CODEARTS
-from codearts_check_logs.render import textsafe
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
 
 pytestmark = pytest.mark.e2e
@@ -386,9 +386,9 @@ def test_invalid_utf8_in_an_error_body(sim: Simulator, run_action: ActionRunner)
 def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) -> None:
     """As long as an error body can be and still be parsed (under MAX_ERROR_BODY)."""
     line = "::error::boom @octocat <b>x</b> | \x1b[31m\r\n"
-    length = codearts.MAX_ERROR_BODY // 2
+    length = answers.MAX_ERROR_BODY // 2
     message = (line * (length // len(line) + 1))[:length]
-    assert len(hostile_body(message)) < codearts.MAX_ERROR_BODY
+    assert len(hostile_body(message)) < answers.MAX_ERROR_BODY
     sim.script(ID1, Step.raw(400, hostile_body(message), "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
@@ -405,7 +405,7 @@ def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) ->
 
 def test_an_error_body_larger_than_the_cap(sim: Simulator, run_action: ActionRunner) -> None:
     """Beyond MAX_ERROR_BODY the JSON is not parsed: a plain HTTP status, read within bounds."""
-    body = hostile_body("x" * (codearts.MAX_ERROR_BODY + 1024))
+    body = hostile_body("x" * (answers.MAX_ERROR_BODY + 1024))
     sim.script(ID1, Step.raw(400, body, "application/json"))
     run = run_action(inputs_for(sim, ID1))
 

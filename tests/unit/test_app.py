@@ -15,6 +15,7 @@ from devtools.doubles.results import ResultsDouble
 from codearts_check_logs import app, pipeline
 from codearts_check_logs.artifact.environment import NO_RUNTIME_TOKEN
 from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.codearts.download import Saved
 from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import ArtifactUploadFailed
 from codearts_check_logs.inputs.metadata import input_specs
@@ -35,7 +36,7 @@ def test_a_bug_in_one_sub_job_is_reported_and_the_other_goes_on(
 ) -> None:
     real = pipeline.download
 
-    def flaky(ctx: pipeline.Context, sub_job_id: str) -> pipeline.Saved:
+    def flaky(ctx: pipeline.Context, sub_job_id: str) -> Saved:
         if sub_job_id == ID2:
             raise ValueError("something we did not foresee")
         return real(ctx, sub_job_id)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
 
 import requests
@@ -78,16 +78,9 @@ class BlobUploadError(Exception):
         self.retry_after = retry_after
 
 
-def register_sas_signature(url: str) -> None:
-    """Treat the URL's `sig` value as a secret (raw and decoded) before anything can print it."""
-    for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
-        masking.register(raw)
-    for value in parse_qs(urlsplit(url).query).get("sig", []):
-        masking.register(value)
-
-
 class BlobUpload:
-    """One file into one block blob through `session`, bounded by `deadline`."""
+    """One file into one block blob through `session`, bounded by `deadline`. The URL's signature
+    is already a registered secret: `twirp` registers it the moment CreateArtifact answers."""
 
     def __init__(
         self,
@@ -104,7 +97,6 @@ class BlobUpload:
     ) -> None:
         if block_size < 1 or concurrency < 1:
             raise ValueError("block_size and concurrency must be positive")
-        register_sas_signature(sas_url)
         self._url = sas_url
         self._session = session
         self._tracker = tracker

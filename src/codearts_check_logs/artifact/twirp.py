@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import tenacity
@@ -20,9 +22,19 @@ from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 from ..net.capped import MAX_SMALL_BODY, read_capped
 from ..net.retry import RETRYABLE_STATUS, RetryPolicy, policy_for, retrying, socket_error_name
-from .blob import register_sas_signature
 
 log = logging.getLogger(__name__)
+
+
+def register_sas_signature(url: str) -> None:
+    """Treat a signed upload URL's `sig` value as a secret (raw and decoded) the moment the
+    answer that carries it arrives, before anything can print it. Here, not in `blob`: the
+    blob upload is only ever handed a URL this module has already registered."""
+    for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
+        masking.register(raw)
+    for value in parse_qs(urlsplit(url).query).get("sig", []):
+        masking.register(value)
+
 
 SERVICE = "github.actions.results.api.v1.ArtifactService"
 MAX_MSG = 500

@@ -25,7 +25,7 @@ import requests
 from .. import masking
 from ..errors import AuthFailed
 from ..net.transport import origin
-from .signing import sign_prepared
+from .signer import sign_prepared
 
 TOKEN_HEADER = "X-Auth-Token"
 SECURITY_TOKEN_HEADER = "X-Security-Token"

@@ -24,8 +24,8 @@ from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
-from ..render.textsafe import clean
 from ..render.wording import counted
+from ..textsafe import clean
 from .library_logs import route_library_logs
 from .signals import Signals, leave
 

@@ -17,7 +17,7 @@ from actions_toolkit.file_command import prepare_key_value_message
 
 from ..errors import WriteFailed
 from ..masking import redact
-from ..render.textsafe import for_log
+from ..textsafe import for_log
 
 TITLE = "CodeArts Check logs"
 

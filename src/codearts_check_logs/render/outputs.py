@@ -27,8 +27,8 @@ import json
 from typing import Any
 
 from ..outcome import Outcome, SubJobResult
+from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
-from .textsafe import clean
 from .triage import notice
 
 OUTPUT_BYTES = 900_000

@@ -13,7 +13,8 @@ import responses
 from devtools.doubles.slow import SlowServer, answer
 from responses.registries import OrderedRegistry
 
-from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError
+from codearts_check_logs import masking
+from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError, register_sas_signature
 from codearts_check_logs.errors import Cancelled
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
@@ -159,3 +160,19 @@ def test_an_endless_error_body_is_not_read_to_its_end() -> None:
     assert "after 5 attempts" in str(caught.value)
     assert elapsed < 10
     assert sum(server.sent) < 5 * (64 << 20)
+
+
+SAS = "https://acct.blob.core.windows.net/c/b.zip?sv=2024-11-04&sr=b&sp=cw&sig=Ab%2Fc%2Bd%3D"
+
+
+def test_signature_is_registered_raw_and_decoded() -> None:
+    register_sas_signature(SAS)
+    assert masking.redact("a Ab%2Fc%2Bd%3D b Ab/c+d= c") == "a *** b *** c"
+
+
+def test_the_signed_url_in_an_answer_is_registered_as_it_arrives(
+    ordered: responses.RequestsMock,
+) -> None:
+    ordered.post(f"{TWIRP}/CreateArtifact", json={"ok": True, "signed_upload_url": SAS})
+    client().call("CreateArtifact", {}, Deadline(60))
+    assert masking.redact("Ab%2Fc%2Bd%3D and Ab/c+d=") == "*** and ***"

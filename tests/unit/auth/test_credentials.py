@@ -23,7 +23,7 @@ from codearts_check_logs.auth.credentials import (
     TemporaryKeys,
     TokenCredentials,
 )
-from codearts_check_logs.auth.signing import host_header
+from codearts_check_logs.auth.sdk_hmac import parse_target
 from codearts_check_logs.errors import AuthFailed, Cancelled
 
 TOKEN = "MIIEtoken-value-0123456789"
@@ -67,7 +67,7 @@ def gateway(account: Account, request: requests.PreparedRequest) -> Principal | 
     assert request.url is not None
     parts = urlsplit(request.url)
     headers = {k: v if isinstance(v, str) else v.decode() for k, v in request.headers.items()}
-    headers["Host"] = host_header(request.url)
+    headers["Host"] = parse_target(request.url).host
     body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
     return account.authenticate(request.method or "", parts.path, parts.query, headers, body)
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from devtools.runner import parse_outputs
 
+from codearts_check_logs import textsafe
 from codearts_check_logs.errors import InvalidInput
 from codearts_check_logs.github import commands
 from codearts_check_logs.inputs.metadata import action_metadata
 from codearts_check_logs.outcome import Outcome, SubJobResult
-from codearts_check_logs.render import outputs, textsafe
+from codearts_check_logs.render import outputs
 from codearts_check_logs.render.budget import CUT
 from codearts_check_logs.ziplog.triage import MemberTriage, Problem, Triage
 from tests.conftest import ID1, ID2

@@ -13,7 +13,7 @@ from devtools.doubles.logs import PROBLEM_LINES, realistic_log_package
 from codearts_check_logs import masking
 from codearts_check_logs.render import markdown
 from codearts_check_logs.render import triage as view
-from codearts_check_logs.render.textsafe import MAX_TEXT
+from codearts_check_logs.textsafe import MAX_TEXT
 from codearts_check_logs.ziplog.triage import (
     BUILTIN_PATTERN,
     MemberTriage,

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from codearts_check_logs import masking
-from codearts_check_logs.render import textsafe
+from codearts_check_logs import masking, textsafe
 from tests.samples import HOSTILE
 
 
