@@ -47,8 +47,8 @@ demo:
 
 # The README's picture of a job summary: the demo's main run, rendered by headless Chromium
 # (Debian's package, with emoji and CJK fonts, installed here when missing) as GitHub's run
-# page shows it. Commit both
-# files it writes; a test checks that the Markdown beside the picture is what the demo makes.
+# page shows it. Commit both files it writes; tests/e2e/test_demo.py checks that the Markdown
+# beside the picture is what the demo makes.
 SUMMARY_PNG := docs/images/job-summary.png
 summary-image: demo
 	command -v chromium >/dev/null && fc-list | grep -q -i emoji || \
