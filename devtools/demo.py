@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from devtools.doubles.azurite import Azurite
@@ -112,10 +113,15 @@ def credential_runs() -> bool:
         return ok and run4.returncode == 0 and len(cloud.requests()) == before + 1
 
 
-def main_job(workspace: Path) -> tuple[Run, list[Artifact], bool]:
+def main_job(workspace: Path, azurite: Azurite | None = None) -> tuple[Run, list[Artifact], bool]:
     """Run 1: two sub-jobs, the second after a transient 503, both uploaded. Returns the run,
-    the artifacts the service finalized, and whether each holds its ZIP byte for byte."""
-    with Simulator(token=TOKEN) as sim, Azurite() as azurite, ResultsDouble(azurite) as results:
+    the artifacts the service finalized, and whether each holds its ZIP byte for byte.
+    `azurite`: an emulator already running (a test's), else one of its own."""
+    with (
+        Simulator(token=TOKEN) as sim,
+        nullcontext(azurite) if azurite else Azurite() as running,
+        ResultsDouble(running) as results,
+    ):
         sim.script(IDS[1], Step.raw(503, b"Service Unavailable", "text/plain"))
         runner_env = {
             "ACTIONS_RUNTIME_TOKEN": make_runtime_token(EXAMPLE_RUN_ID, EXAMPLE_JOB_ID),

@@ -15,7 +15,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -349,8 +349,14 @@ def artifact_env(double: ResultsDouble) -> dict[str, str]:
 
 
 @contextmanager
-def local_artifact_service() -> Iterator[tuple[ResultsDouble, dict[str, str]]]:
+def local_artifact_service(
+    azurite: Azurite | None = None,
+) -> Iterator[tuple[ResultsDouble, dict[str, str]]]:
     """Azurite plus the double, for `make demo` and end-to-end tests: yields the double and the
-    environment variables to give the action."""
-    with Azurite() as azurite, ResultsDouble(azurite) as double:
+    environment variables to give the action. `azurite`: an emulator already running (the
+    tests' shared one), else one of its own for the time of the block."""
+    with (
+        nullcontext(azurite) if azurite else Azurite() as running,
+        ResultsDouble(running) as double,
+    ):
         yield double, artifact_env(double)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from devtools.doubles.azurite import Azurite
 from devtools.runner_log import displayed
 
 from devtools import demo
@@ -16,8 +17,10 @@ PICTURED = ROOT / "docs" / "images" / "job-summary.md"
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
 
 
-def test_the_readme_picture_is_of_the_summary_the_demo_produces(tmp_path: Path) -> None:
-    run, finalized, ok = demo.main_job(tmp_path)
+def test_the_readme_picture_is_of_the_summary_the_demo_produces(
+    tmp_path: Path, azurite: Azurite
+) -> None:
+    run, finalized, ok = demo.main_job(tmp_path, azurite)
     assert ok, run.log
     assert len(finalized) == 2
     assert run.outputs["artifact-digest"] == run.outputs["sha256"]

@@ -613,10 +613,11 @@ def test_blob_failure_leaves_no_finalized_artifact(
 
 
 @pytest.mark.azurite
-def test_local_artifact_service_for_the_demo(tmp_path: Path) -> None:
+@pytest.mark.azurite
+def test_local_artifact_service_for_the_demo(tmp_path: Path, azurite: Azurite) -> None:
     path = tmp_path / NAME
     path.write_bytes(DATA)
-    with local_artifact_service() as (double, variables):
+    with local_artifact_service(azurite) as (double, variables):
         found = environment.from_env(RunnerEnvironment.read(variables))
         assert found is not None
         result = upload(ArtifactService(found, cancel=CancelToken()), path)
