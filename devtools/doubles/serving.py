@@ -114,15 +114,19 @@ class LoopbackServer(Service):
     """Serves a handler class on 127.0.0.1 from a daemon thread."""
 
     _server: PromptHTTPServer | None = None
+    _port: int | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        """The port it serves on, still known once stopped: a handler that was answering when
+        `stop()` returned may yet build a URL from it."""
+        if self._port is None:
             raise RuntimeError("not started")
-        return int(self._server.server_address[1])
+        return self._port
 
     def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self._server = PromptHTTPServer(("127.0.0.1", 0), handler)
+        self._port = int(self._server.server_address[1])
         self._server.serve_in_background()
 
     def stop(self) -> None:
