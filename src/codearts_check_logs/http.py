@@ -140,13 +140,36 @@ class CancelToken:
             raise Cancelled("the job was cancelled")
 
 
+class _Session(requests.Session):
+    """A session that works out where a redirect leads only when it is to follow it.
+
+    With `allow_redirects=False`, `requests` still computes the next hop: it reads the whole
+    redirect body (an endless one would fill the memory) and decodes `Location` as UTF-8 (a
+    non-UTF-8 byte raises UnicodeDecodeError from inside `send`). Clients that follow redirects
+    by hand, or not at all, read `Location` themselves; those that let `requests` follow them
+    get a redirect whose `Location` cannot be decoded back as the 3xx answer it is."""
+
+    def __init__(self, *, follow_redirects: bool) -> None:
+        super().__init__()
+        self._follow_redirects = follow_redirects
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        if not self._follow_redirects:
+            return None
+        try:
+            return super().get_redirect_target(resp)
+        except UnicodeError:
+            return None
+
+
 def new_session(
-    cancel: CancelToken, *, pool_size: int = 4
+    cancel: CancelToken, *, pool_size: int = 4, follow_redirects: bool = True
 ) -> tuple[requests.Session, SocketTracker]:
-    """A session without hidden retries whose sockets `cancel` (and a watchdog) can shut down."""
+    """A session without hidden retries whose sockets `cancel` (and a watchdog) can shut down.
+    `follow_redirects=False` for clients that never let `requests` follow one (see `_Session`)."""
     tracker = SocketTracker()
     cancel.watch(tracker)
-    session = requests.Session()
+    session = _Session(follow_redirects=follow_redirects)
     session.headers["User-Agent"] = USER_AGENT
     adapter = _TrackingAdapter(tracker, pool_maxsize=pool_size)
     session.mount("https://", adapter)
@@ -221,13 +244,16 @@ def read_capped(response: requests.Response, limit: int = MAX_SMALL_BODY) -> tup
     """A streamed response's body, or its first `limit` bytes and False when it runs longer.
 
     The rest is never read: the connection is closed instead, so a body that never ends costs
-    `limit` bytes and no time. Errors while reading are the usual `requests` exceptions."""
+    `limit` bytes and no time, whatever its chunking: the bytes go into one growing buffer (a list
+    of the chunks of a body sent a byte per chunk costs some fifty times its size). Errors while
+    reading are the usual `requests` exceptions."""
     data = bytearray()
     for chunk in response.iter_content(_CAPPED_READ):
-        data += chunk
+        data += chunk[: limit + 1 - len(data)]
         if len(data) > limit:
             response.close()
-            return bytes(data[:limit]), False
+            del data[limit:]
+            return bytes(data), False
     return bytes(data), True
 
 

@@ -21,6 +21,7 @@ import tenacity
 
 from .artifact.upload import ArtifactService
 from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
+from .codearts.credential_gate import CredentialGate
 from .codearts.download import PartFile
 from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
 from .http import CancelToken, Deadline, new_session, retrying, watchdog
@@ -73,6 +74,8 @@ class Context:
     artifacts: ArtifactService | ArtifactUploadFailed | None
     """Where ZIPs are published; the reason uploads cannot work; or None for no upload."""
     progress: Progress = field(default_factory=Silent)
+    gate: CredentialGate = field(default_factory=CredentialGate)
+    """Every CodeArts request of the run passes it: one refused credential at most."""
 
 
 def process(ctx: Context, sub_job_id: str) -> SubJobResult:
@@ -105,7 +108,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
 def download(ctx: Context, sub_job_id: str) -> Saved:
     """The verified ZIP under its final name, retried within `timeout-seconds`."""
     deadline = Deadline(ctx.settings.timeout_seconds)
-    session, tracker = new_session(ctx.cancel)
+    session, tracker = new_session(ctx.cancel, follow_redirects=False)
     with session, watchdog(deadline, tracker):
         client = LogClient(
             ctx.settings.base_url,
@@ -113,6 +116,7 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
             session,
             cancel=ctx.cancel,
             deadline=deadline,
+            gate=ctx.gate,
         )
         attempts = retrying(
             deadline=deadline,

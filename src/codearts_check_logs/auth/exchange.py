@@ -30,6 +30,7 @@ from ..http import (
     Deadline,
     exponential_backoff,
     new_session,
+    read_capped,
     retrying,
     socket_error_name,
     watchdog,
@@ -104,7 +105,7 @@ class Exchange:
     ) -> Iterator[Exchange]:
         """An exchange with a fresh session and a budget of `budget` seconds."""
         deadline = Deadline(budget)
-        session, tracker = new_session(cancel)
+        session, tracker = new_session(cancel, follow_redirects=False)
         with session, watchdog(deadline, tracker):
             yield cls(session, deadline=deadline, cancel=cancel, log=log)
 
@@ -160,7 +161,7 @@ class Exchange:
                 timeout=self.deadline.timeouts(READ_TIMEOUT),
             )
             with response:
-                received = _read(response)
+                received, _whole = read_capped(response, MAX_BODY)  # cut: an unusable body
         except requests.exceptions.RequestException as exc:
             raise self._broken(service, step, host, exc) from None
         status = response.status_code
@@ -206,17 +207,6 @@ class Exchange:
             )
 
         return before_sleep
-
-
-def _read(response: requests.Response) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY:
-            return b"".join(parts)  # cut: reads as an unusable body
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def refusal(service: str, step: str, response: requests.Response, body: bytes) -> AuthFailed:

@@ -39,6 +39,7 @@ from ..http import (
     socket_error_name,
 )
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
+from .credential_gate import REFUSED, CredentialGate, Turn
 
 LOG_FILE_PATH = "/v1/log-file"
 CHUNK_SIZE = 1 << 18
@@ -100,12 +101,15 @@ class LogClient:
         *,
         cancel: CancelToken,
         deadline: Deadline,
+        gate: CredentialGate | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._credentials = credentials
         self._session = session
         self._cancel = cancel
         self._deadline = deadline
+        self._gate = gate or CredentialGate()
+        """Shared by the run's clients: at most one refused credential per run."""
 
     def __repr__(self) -> str:
         return f"LogClient(base={self._base!r})"
@@ -113,13 +117,18 @@ class LogClient:
     def fetch(self, sub_job_id: str, write: Write, announce: Announce | None = None) -> Fetched:
         """One attempt: the ZIP's bytes go to `write`; any other answer raises an ActionError."""
         self._cancel.check()
-        response = self._open(sub_job_id)
-        try:
-            return self._receive(response, write, announce)
-        finally:
-            response.close()
+        with self._gate.turn(cancel=self._cancel, deadline=self._deadline) as turn:
+            response = self._open(sub_job_id, turn)
+            try:
+                return self._receive(response, write, announce)
+            except ActionError as exc:
+                if response.status_code == REFUSED:
+                    turn.refused(exc)
+                raise
+            finally:
+                response.close()
 
-    def _open(self, sub_job_id: str) -> requests.Response:
+    def _open(self, sub_job_id: str, turn: Turn) -> requests.Response:
         url = self._base + LOG_FILE_PATH
         params: dict[str, str] | None = {"sub_job_id": sub_job_id}
         for _hop in range(MAX_REDIRECTS + 1):
@@ -143,10 +152,11 @@ class LogClient:
                 raise self._stalled("the service sent no response") from None
             except requests.exceptions.RequestException as exc:
                 raise self._broken(exc, "no response arrived", url) from None
+            turn.answered(response.status_code)
             if response.status_code not in REDIRECT_STATUS or "Location" not in response.headers:
                 return response
-            target = urljoin(response.url, response.headers["Location"])
             response.close()
+            target = urljoin(response.url, _location(response))
             try:
                 check_transport(target)
             except ValueError:
@@ -254,6 +264,20 @@ class LogClient:
         return NetworkError(f"the connection broke while the ZIP arrived: {socket_error_name(exc)}")
 
 
+def _location(response: requests.Response) -> str:
+    """The redirect's `Location` as UTF-8 (`http.client` hands it over decoded as Latin-1), or
+    HttpStatusError: a location that is not text cannot be followed, nor shown."""
+    try:
+        return response.headers["Location"].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise HttpStatusError(
+            response.status_code,
+            f"the service redirected (HTTP {response.status_code}) to a Location that is not "
+            "valid UTF-8; the redirect was not followed",
+            request_id=response.headers.get("X-Request-Id") or None,
+        ) from None
+
+
 def _head(chunks: Iterator[bytes], size: int) -> bytes:
     """The first reads of the body, at least `size` bytes of it unless the body is shorter (a slow
     server can deliver the ZIP's signature over several reads)."""
@@ -329,8 +353,12 @@ def _status_error(response: requests.Response, body: _Body, request_id: str | No
         retryable = status not in NEVER_RETRIED and (
             status in RETRYABLE_STATUS or is_throttled(parsed.code)
         )
+        # A body cut at the cap keeps the code and message that came before the cut.
+        described = (
+            f"HTTP {status} {response.reason or 'error'} with {_describe_body(response, body)}"
+        )
         return ServiceError(
-            parsed.message or f"HTTP {status}",
+            parsed.message or (described if body.ended else f"HTTP {status}"),
             code=parsed.code,
             http_status=status,
             request_id=parsed.request_id or request_id,

@@ -49,14 +49,14 @@ def main() -> int:
 def mask_secrets(env: Mapping[str, str]) -> None:
     """Have every secret input (and the environment's, `ways.SECRET_ENV`) masked by the runner and
     scrubbed by us; secrets learnt later (a derived credential, the signature of a
-    signed upload URL) are masked as they arrive."""
+    signed upload URL) are masked as they arrive. A value too short to be a secret is left alone:
+    the parsers refuse it, and masking it would edit every line that holds its characters."""
     secrets.on_register(commands.mask)
     names = [inputs.env_name(name) for name in ways.SECRET_INPUTS] + list(ways.SECRET_ENV)
     for name in names:
         raw = env.get(name, "")
-        for value in (raw.strip(), raw):
-            if value.strip():
-                secrets.register(value)
+        if ways.maskable(raw):
+            secrets.register(raw.strip())  # what surrounds it is spaces: not secret
 
 
 def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:

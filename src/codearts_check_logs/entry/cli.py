@@ -18,12 +18,13 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from .. import __version__, app, inputs, secrets
-from ..auth.ways import SECRET_ENV
+from ..auth.ways import SECRET_ENV, maskable
 from ..errors import InternalError, InvalidInput
 from ..http import CancelToken
 from ..outcome import Outcome
 from ..pipeline import Progress
 from ..render.json_report import json_report
+from ..render.outputs import fixed_value
 from ..render.text import render_text
 from .library_logs import route_library_logs
 from .progress import LineProgress, TerminalProgress
@@ -192,7 +193,8 @@ def _run(
 ) -> int:
     raw = raw_inputs(args, env)
     for value in (*(raw[name] for name in SECRET_FROM_ENV), *(env.get(n, "") for n in SECRET_ENV)):
-        secrets.register(value.strip())
+        if maskable(value):  # one too short is refused below, never masked first
+            secrets.register(value.strip())
     try:
         settings = inputs.parse_settings(raw, inputs.workspace_from({}), env)
     except InvalidInput as exc:
@@ -206,7 +208,8 @@ def _run(
     except Exception as exc:  # a defect still ends in a report
         outcome = Outcome.failed(InternalError(type(exc).__name__))
     if args.json:
-        print(secrets.redact(json.dumps(json_report(outcome), indent=2, ensure_ascii=False)))
+        report = secrets.redact_values(json_report(outcome), fixed_value)  # texts, not values
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print(secrets.redact(render_text(outcome)), end="")
     sys.stdout.flush()

@@ -15,6 +15,7 @@ from codearts_check_logs.auth.ways import (
     PasswordAuth,
     TokenAuth,
     choose_way,
+    maskable,
     session_name,
 )
 from codearts_check_logs.errors import InvalidInput
@@ -264,6 +265,7 @@ def test_an_incomplete_environment() -> None:
         ({"access_key_id": "AK,0123456789", "secret_access_key": SK}, "without commas"),
         ({"access_key_id": AK, "secret_access_key": SK, "project_id": "a/b"}, "project-id"),
         ({"iam_user": "u\nv", "iam_password": PASSWORD, "iam_domain": "d"}, "iam-user"),
+        ({"iam_user": "u", "iam_password": "failure", "iam_domain": "d"}, "shorter than 8"),
         ({"oidc_idp_id": "x" * 65}, "at most 64 characters"),
         ({"oidc_agency_urn": "a b", "oidc_provider_urn": PROVIDER}, "oidc-agency-urn"),
     ],
@@ -278,3 +280,10 @@ def test_session_names_keep_to_what_sts_accepts() -> None:
         "codearts-check-logs-12rm-rf-1"
     )
     assert len(session_name({"GITHUB_RUN_ID": "9" * 300})) == 128
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("e", False), ("  1234567 ", False), ("12345678", True)]
+)
+def test_only_values_long_enough_to_be_accepted_are_maskable(value: str, accepted: bool) -> None:
+    assert maskable(value) is accepted

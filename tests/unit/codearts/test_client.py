@@ -228,3 +228,33 @@ def test_an_endless_body_that_is_not_a_zip_keeps_its_200(session: requests.Sessi
         error = error_of(session, server.url)
     assert (error.code, error.http_status) == ("INVALID_RESPONSE", 200)
     assert "read no further" in error.message
+
+
+def test_an_error_body_past_the_cap_keeps_the_code_and_message_it_began_with(
+    session: requests.Session,
+) -> None:
+    """A 400 whose JSON runs on past the 1 MiB cap (a long `details`): `error_code` and
+    `error_msg` stand at its start and are what the user sees."""
+    start = b'{"error_code": "CC.00000400", "error_msg": "bad sub_job_id", "details": "'
+    endless = answer("body", status=400, body=start, interval=0, piece=1 << 16)
+    with SlowServer(endless) as server:
+        error = error_of(session, server.url)
+    assert (error.code, error.http_status, error.message) == (
+        "CC.00000400",
+        400,
+        "bad sub_job_id",
+    )
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_redirect_whose_location_is_not_utf8_is_not_followed() -> None:
+    """`requests` would raise UnicodeDecodeError working out the next hop; the user sees the
+    status and that the redirect was not followed."""
+    responses.get(URL, status=307, headers={"Location": "/v1/log-file?x=\xff\xfe"})
+    for follow in (False, True):
+        made, _tracker = new_session(CancelToken(), follow_redirects=follow)
+        with made:
+            error = error_of(made)
+        assert (error.code, error.http_status) == ("HTTP_307", 307)
+        assert "not valid UTF-8; the redirect was not followed" in error.message
+    assert len(responses.calls) == 2
