@@ -36,6 +36,7 @@ from ..http import (
     watchdog,
 )
 from .credentials import AccessKeys
+from .ways import maskable
 
 IAM = "IAM"
 STS = "STS"
@@ -279,16 +280,18 @@ def keys_from(
 ) -> AccessKeys:
     """Temporary keys from a `credentials`/`credential` object, in either naming (STS's
     `access_key_id`…`expiration`, IAM's `access`…`expires_at`). Each secret is registered the
-    moment it is read. The expiry is the earlier of the stated one and `started + duration`, so
-    a runner clock behind Huawei's cannot make expired keys look valid."""
+    moment it is read, unless it is too short to be one: then it is refused, never masked (it
+    would edit every line holding its characters). The expiry is the earlier of the stated one
+    and `started + duration`, so a runner clock behind Huawei's cannot make expired keys look
+    valid."""
     access = found.get("access_key_id", found.get("access"))
     secret = found.get("secret_access_key", found.get("secret"))
     token = found.get("security_token", found.get("securitytoken"))
     for value in (access, secret, token):
-        if isinstance(value, str):
+        if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
             secrets.register(value)
     if not all(
-        isinstance(v, str) and v and v.isascii() and v.isprintable()
+        isinstance(v, str) and maskable(v) and v.isascii() and v.isprintable()
         for v in (access, secret, token)
     ):
         raise unusable(

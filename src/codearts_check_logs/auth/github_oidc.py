@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .. import secrets
 from .exchange import GITHUB, Exchange, unusable
-from .ways import IdTokenRequest
+from .ways import IdTokenRequest, maskable
 
 STEP = "ID token"
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -39,7 +39,7 @@ def fetch_id_token(exchange: Exchange, request: IdTokenRequest, audience: str = 
         headers={"Authorization": f"Bearer {request.bearer}"},
     )
     value = answer.document(GITHUB, STEP).get("value")
-    if isinstance(value, str):
+    if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
         secrets.register(value)
     if not isinstance(value, str) or not _JWT.fullmatch(value):
         raise unusable(GITHUB, STEP, "no ID token (a JWT in `value`)")

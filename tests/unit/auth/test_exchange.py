@@ -11,6 +11,7 @@ from devtools.doubles.cloud import HuaweiCloud
 from devtools.doubles.iam import TOKENS_PATH, password_body
 from devtools.doubles.slow import SlowServer, answer
 
+from codearts_check_logs import secrets
 from codearts_check_logs.auth import exchange as exchange_module
 from codearts_check_logs.auth.exchange import (
     GITHUB,
@@ -183,6 +184,14 @@ def test_temporary_keys_in_either_naming_expire_no_later_than_asked() -> None:
     assert keys_from(iam, service=IAM, step="s", started=5.0, duration=900).expires_at == 905.0
     with pytest.raises(AuthFailed, match="without an access key"):
         keys_from({"access": "A" * 20}, service=IAM, step="s", started=0, duration=1)
+
+
+def test_temporary_keys_too_short_to_be_secrets_are_refused_not_masked() -> None:
+    """A service that hands out a one-character key: masking it would edit every output."""
+    found = {"access": "A" * 20, "secret": "e", "securitytoken": "T" * 100}
+    with pytest.raises(AuthFailed, match="without an access key"):
+        keys_from(found, service=IAM, step="s", started=0, duration=1)
+    assert secrets.redact("failure AAAAAAAAAAAAAAAAAAAA") == "failure ***"
 
 
 def test_a_redirect_whose_location_is_not_utf8_is_a_refusal(
