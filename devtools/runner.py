@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codearts_check_logs.inputs import env_name, input_specs
+from codearts_check_logs.environment import env_name
+from codearts_check_logs.inputs.metadata import input_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = ROOT / "entrypoint"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,12 @@ from devtools.doubles.results import (
 )
 from devtools.runner import FakeRunner, Run
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.environment import RunnerEnvironment
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import BLOB, RESULTS
 from tests.doubles.helpers import START
 
 TOKEN = "MIIEtestTOKEN-5f2b9c1e_d0a7+4b3c/9e8f=="
@@ -37,9 +39,9 @@ __all__ = ["ID1", "ID2", "TOKEN", "ActionRunner", "Run", "inputs_for"]
 
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> Iterator[None]:
-    secrets.clear()
+    masking.clear()
     yield
-    secrets.clear()
+    masking.clear()
 
 
 @pytest.fixture
@@ -142,13 +144,13 @@ def make_service(runner_env: dict[str, str]) -> Callable[..., ArtifactService]:
     def build(
         *, block_size: int = 1024 * 1024, cancel: CancelToken | None = None, **env: str
     ) -> ArtifactService:
-        found = environment.from_env({**runner_env, **env})
+        found = environment.from_env(RunnerEnvironment.read({**runner_env, **env}))
         assert found is not None
         return ArtifactService(
             found,
             cancel=cancel or CancelToken(),
-            retry_base_delay=0.01,
-            blob_backoff=0.01,
+            results_policy=replace(RESULTS, initial=0.01),
+            blob_policy=replace(BLOB, initial=0.01),
             block_size=block_size,
         )
 

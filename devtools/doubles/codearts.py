@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
-from codearts_check_logs.inputs import SUB_JOB_ID
+from codearts_check_logs.inputs.values import SUB_JOB_ID
 from devtools.doubles.account import Account, GatewayError
 from devtools.doubles.logs import realistic_log_package
 

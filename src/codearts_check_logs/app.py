@@ -9,18 +9,16 @@ sub-job alone. Nothing here prints service text or decides how results are shown
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
-from pathlib import Path
 
 from .artifact import environment
 from .artifact.upload import ArtifactService
 from .auth.resolver import Endpoints, Resolver
-from .errors import ArtifactUploadFailed, AuthFailed, Cancelled, InternalError, WriteFailed
-from .http import CancelToken
-from .inputs import Settings
+from .environment import RunnerEnvironment
+from .errors import ArtifactUploadFailed, AuthFailed, Cancelled, InternalError
+from .inputs.settings import Settings
+from .net.cancel import CancelToken
 from .outcome import Outcome, SubJobResult, failure
 from .pipeline import Context, Log, Progress, Silent, process
 
@@ -31,7 +29,7 @@ CANCEL_GRACE_SECONDS = 3.0
 
 def run(
     settings: Settings,
-    env: Mapping[str, str],
+    env: RunnerEnvironment,
     *,
     log: Log,
     cancel: CancelToken,
@@ -41,7 +39,7 @@ def run(
     far each transfer is (the CLI's bars); the action's log has its own lines."""
     artifacts, warnings = artifact_service(settings, env, cancel)
     ids = settings.sub_job_ids
-    unwritable = prepare_directory(settings.directory)
+    unwritable = settings.output.prepare()
     if unwritable is not None:
         results = [failure(sub_job_id, unwritable) for sub_job_id in ids]
         return Outcome(results=tuple(results), warnings=tuple(warnings), cancelled=cancel.cancelled)
@@ -76,7 +74,7 @@ def resolver_for(settings: Settings, *, cancel: CancelToken, log: Log) -> Resolv
 
 def artifact_service(
     settings: Settings,
-    env: Mapping[str, str],
+    env: RunnerEnvironment,
     cancel: CancelToken,
 ) -> tuple[ArtifactService | ArtifactUploadFailed | None, list[str]]:
     """Where ZIPs go: a service, the reason every upload will fail, or nowhere (with a warning
@@ -90,17 +88,6 @@ def artifact_service(
     if found is None:
         return None, [environment.NO_RUNTIME_TOKEN]
     return ArtifactService(found, cancel=cancel), []
-
-
-def prepare_directory(directory: Path) -> WriteFailed | None:
-    """Create the output folder before any request, so an unwritable one costs no download."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return WriteFailed(f"cannot create the path folder: {exc.strerror or exc}")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return WriteFailed("cannot write to the path folder: Permission denied")
-    return None
 
 
 def _run_all(ctx: Context, ids: tuple[str, ...]) -> list[SubJobResult]:

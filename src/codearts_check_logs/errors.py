@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .secrets import redact
+from .masking import redact
 
 _HTTP_CODE = re.compile(r"HTTP_[1-5][0-9]{2}")
 

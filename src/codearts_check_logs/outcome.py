@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import ActionError, AuthFailed, is_local_code
-from .render.textsafe import clean
+from .textsafe import clean
 from .ziplog.reader import Listing
 from .ziplog.triage import Triage
 

@@ -1,11 +1,12 @@
-"""One sub-job, top to bottom: download to a temporary file → verify → rename → triage → upload →
-result.
+"""One sub-job, top to bottom: download (to a temporary file, verified, renamed) → triage →
+upload → result.
 
-The order is decided here and nowhere else. The artifact service hears of a sub-job only once its
-ZIP is complete, verified and saved: `CreateArtifact` reserves the name for the rest of the run,
-so a sub-job whose download fails must leave no trace there. Triage reads the saved ZIP before
-the upload, so the summary can show what the logs say even when the upload then fails; what it
-finds is information, never a failure of the sub-job.
+The order is decided here and nowhere else; each phase's work lives in its own package
+(`codearts.download`, `ziplog.triage`, `artifact.upload`). The artifact service hears of a
+sub-job only once its ZIP is complete, verified and saved: `CreateArtifact` reserves the name for
+the rest of the run, so a sub-job whose download fails must leave no trace there. Triage reads
+the saved ZIP before the upload, so the summary can show what the logs say even when the upload
+then fails; what it finds is information, never a failure of the sub-job.
 """
 
 from __future__ import annotations
@@ -13,34 +14,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Protocol
 
 import requests
-import tenacity
 
 from .artifact.upload import ArtifactService
-from .codearts.client import MAX_ATTEMPTS, Fetched, LogClient, retry_wait
+from .codearts import download as codearts_download
 from .codearts.credential_gate import CredentialGate
-from .codearts.download import PartFile
-from .errors import ActionError, ArtifactUploadFailed, InvalidResponse
-from .http import CancelToken, Deadline, new_session, retrying, watchdog
-from .inputs import Settings
+from .codearts.download import Saved
+from .errors import ActionError, ArtifactUploadFailed
+from .inputs.settings import Settings
+from .net.budget import Deadline
+from .net.cancel import CancelToken
 from .outcome import SUCCESS, SubJobResult, failure
-from .render.textsafe import clean, for_log
-from .ziplog import reader
+from .textsafe import clean, for_log
 from .ziplog import triage as ziptriage
 
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Saved:
-    """A verified ZIP under its final name."""
-
-    path: Path
-    fetched: Fetched
-    listing: reader.Listing
 
 
 class Progress(Protocol):
@@ -89,7 +79,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
     result = SubJobResult(
         sub_job_id=sub_job_id,
         status=SUCCESS,
-        file=ctx.settings.display_path(saved.path),
+        file=ctx.settings.output.display_path(saved.path),
         size=saved.fetched.size,
         sha256=saved.fetched.sha256,
         http_status=saved.fetched.http_status,
@@ -107,70 +97,22 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
 
 def download(ctx: Context, sub_job_id: str) -> Saved:
     """The verified ZIP under its final name, retried within `timeout-seconds`."""
-    deadline = Deadline(ctx.settings.timeout_seconds)
-    session, tracker = new_session(ctx.cancel, follow_redirects=False)
-    with session, watchdog(deadline, tracker):
-        client = LogClient(
-            ctx.settings.base_url,
-            ctx.credentials,
-            session,
-            cancel=ctx.cancel,
-            deadline=deadline,
-            gate=ctx.gate,
-        )
-        attempts = retrying(
-            deadline=deadline,
-            cancel=ctx.cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=retry_wait,
-            retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
-            before_sleep=_retry_logger(ctx.log, sub_job_id),
-        )
-        try:
-            return attempts(_attempt, ctx, client, sub_job_id)
-        finally:
-            ctx.progress.close(sub_job_id, "download")
-
-
-def _attempt(ctx: Context, client: LogClient, sub_job_id: str) -> Saved:
-    dest = ctx.settings.zip_path(sub_job_id)
     counter = _Counter(ctx.progress, sub_job_id, "download")
-    with PartFile(dest) as part:
-
-        def write(chunk: bytes) -> None:
-            part.write(chunk)
-            counter.add(len(chunk))
-
-        fetched = client.fetch(sub_job_id, write, counter.start)
-        part.close()
-        listing = verify(part.path, fetched)
-        part.commit()
-    return Saved(path=dest, fetched=fetched, listing=listing)
-
-
-def verify(path: Path, fetched: Fetched) -> reader.Listing:
-    """The ZIP's central directory read back. A ZIP that looks cut short is worth another attempt
-    only when the server did not confirm its length; one that arrived at its announced length is
-    complete but damaged, and another attempt would fetch the same bytes."""
     try:
-        return reader.inspect(path)
-    except reader.BadZip as exc:
-        if fetched.length_confirmed:
-            message = (
-                f"the ZIP is complete but damaged: all {fetched.size} bytes the service "
-                f"announced arrived, but {exc}; not retried, since the service would send the "
-                "same bytes again"
-            )
-        elif exc.truncated:
-            message = f"the ZIP looks truncated (the service did not announce its length): {exc}"
-        else:
-            message = f"the ZIP is damaged: {exc}"
-        raise InvalidResponse(
-            message,
-            http_status=fetched.http_status,
-            request_id=fetched.request_id,
-            retryable=exc.truncated and not fetched.length_confirmed,
-        ) from None
+        return codearts_download.download(
+            sub_job_id,
+            ctx.settings.output.zip_path(sub_job_id),
+            base_url=ctx.settings.base_url,
+            credentials=ctx.credentials,
+            budget=ctx.settings.timeout_seconds,
+            cancel=ctx.cancel,
+            gate=ctx.gate,
+            log=ctx.log,
+            announce=counter.start,
+            received=counter.add,
+        )
+    finally:
+        ctx.progress.close(sub_job_id, "download")
 
 
 def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
@@ -267,18 +209,6 @@ class _Counter:
 def _upload_failed(ctx: Context, result: SubJobResult, error: ActionError) -> SubJobResult:
     ctx.log(f"{result.sub_job_id}: artifact upload failed; the ZIP stays at {_quoted(result.file)}")
     return result.failed_with(error)
-
-
-def _retry_logger(log: Log, sub_job_id: str) -> Callable[[tenacity.RetryCallState], None]:
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        code = for_log(clean(exc.code, 200)) if isinstance(exc, ActionError) else "an error"
-        log(
-            f"{sub_job_id}: attempt {state.attempt_number} failed with {code}; "
-            f"retrying in {state.upcoming_sleep:.1f} s"
-        )
-
-    return before_sleep
 
 
 def _quoted(text: str) -> str:

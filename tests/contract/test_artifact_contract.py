@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,13 @@ from devtools.doubles.results import (
     make_runtime_token,
 )
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.environment import RunnerEnvironment
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import RESULTS
 
 pytestmark = pytest.mark.azurite
 
@@ -100,10 +103,12 @@ def run_official(env: dict[str, str], path: Path) -> str:
 
 
 def run_ours(env: dict[str, str], path: Path) -> str:
-    found = environment.from_env(env)
+    found = environment.from_env(RunnerEnvironment.read(env))
     assert found is not None
     data = path.read_bytes()
-    ArtifactService(found, cancel=CancelToken(), retry_base_delay=0.01).upload(
+    ArtifactService(
+        found, cancel=CancelToken(), results_policy=replace(RESULTS, initial=0.01)
+    ).upload(
         path,
         NAME,
         size=len(data),
@@ -228,4 +233,4 @@ def test_both_mask_the_upload_signature(azurite: Azurite, tmp_path: Path) -> Non
     assert signature_forms(official) <= masked
     ours = observe(azurite, data, tmp_path / "ours", run_ours)
     for form in signature_forms(ours):
-        assert secrets.redact(f"sig={form}&") == f"sig={secrets.REPLACEMENT}&"
+        assert masking.redact(f"sig={form}&") == f"sig={masking.REPLACEMENT}&"

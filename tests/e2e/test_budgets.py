@@ -15,7 +15,7 @@ from devtools.doubles.codearts import Simulator
 from devtools.doubles.results import EXAMPLE_JOB_ID, EXAMPLE_RUN_ID, make_runtime_token
 from devtools.doubles.slow import Kind, SlowServer, answer
 
-from codearts_check_logs.codearts import client as codearts
+from codearts_check_logs.codearts import answers
 from tests.conftest import ID1, TOKEN, ActionRunner, inputs_for
 from tests.e2e.test_faults import SLACK, assert_failed
 
@@ -65,7 +65,7 @@ def test_an_endless_error_body_keeps_its_status_and_ends_at_the_cap(
     entry = assert_failed(run, "HTTP_400")
     assert entry["http_status"] == 400
     message = run.outputs["error-message"]
-    assert f"body of {codearts.MAX_ERROR_BODY} bytes" in message
+    assert f"body of {answers.MAX_ERROR_BODY} bytes" in message
     assert "read no further" in message
     assert run.seconds < 30
     assert server.connections == 1, "a 400 is not retried"

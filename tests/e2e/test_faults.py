@@ -21,9 +21,9 @@ import pytest
 from actions_toolkit.command import escape_data
 from devtools.doubles.codearts import Simulator, Step, small_zip
 
-from codearts_check_logs import secrets
-from codearts_check_logs.codearts import client as codearts
-from codearts_check_logs.render import textsafe
+from codearts_check_logs import masking, textsafe
+from codearts_check_logs.codearts import answers
+from codearts_check_logs.net.retry import CODEARTS
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +32,7 @@ SLACK = 5.0  # seconds on top of timeout-seconds: interpreter start, reporting, 
 OUR_COMMANDS = ("::add-mask::", "::group::", "::endgroup::", "::error ", "::warning ", "::notice ")
 ANNOTATION = re.compile(r"::(error|warning|notice) title=CodeArts Check logs::")
 MAX_SUMMARY = 1024 * 1024  # GitHub drops a step summary above 1 MiB
-TOKEN_MASKS = {f"::add-mask::{escape_data(form)}" for form in secrets.spellings(TOKEN)}
+TOKEN_MASKS = {f"::add-mask::{escape_data(form)}" for form in masking.spellings(TOKEN)}
 """The token's mask commands: one for each spelling in which a service may echo it."""
 
 
@@ -176,7 +176,7 @@ def test_reset_mid_body_every_time(sim: Simulator, run_action: ActionRunner) -> 
     entry = assert_failed(run, code)
     assert entry["file"] == ""
     assert run.saved_files() == {}, "no partial file under the final name"
-    assert 2 <= len(sim.requests_for()) <= codearts.MAX_ATTEMPTS
+    assert 2 <= len(sim.requests_for()) <= CODEARTS.attempts
     assert run.seconds < 3 + SLACK
 
 
@@ -245,7 +245,7 @@ def test_429_that_never_ends_stays_in_the_budget(
         assert attempts == 1
         assert "retrying" not in run.stdout
     else:
-        assert 2 <= attempts <= codearts.MAX_ATTEMPTS
+        assert 2 <= attempts <= CODEARTS.attempts
     if retry_after == "seconds":
         assert "retrying in 1.0 s" in run.stdout
 
@@ -268,7 +268,7 @@ def test_5xx_that_never_recovers(sim: Simulator, run_action: ActionRunner) -> No
     entry = assert_failed(run, "HTTP_500")
     assert entry["http_status"] == 500
     assert "empty body" in run.outputs["error-message"]
-    assert 2 <= len(sim.requests_for()) <= codearts.MAX_ATTEMPTS
+    assert 2 <= len(sim.requests_for()) <= CODEARTS.attempts
     assert run.seconds < 2 + SLACK
 
 
@@ -389,9 +389,9 @@ def test_invalid_utf8_in_an_error_body(sim: Simulator, run_action: ActionRunner)
 def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) -> None:
     """As long as an error body can be and still be parsed (under MAX_ERROR_BODY)."""
     line = "::error::boom @octocat <b>x</b> | \x1b[31m\r\n"
-    length = codearts.MAX_ERROR_BODY // 2
+    length = answers.MAX_ERROR_BODY // 2
     message = (line * (length // len(line) + 1))[:length]
-    assert len(hostile_body(message)) < codearts.MAX_ERROR_BODY
+    assert len(hostile_body(message)) < answers.MAX_ERROR_BODY
     sim.script(ID1, Step.raw(400, hostile_body(message), "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
@@ -409,7 +409,7 @@ def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) ->
 def test_an_error_message_larger_than_the_cap(sim: Simulator, run_action: ActionRunner) -> None:
     """Beyond MAX_ERROR_BODY nothing is read: the code that came before the cut is kept, and the
     message, cut, says how large the body was."""
-    body = hostile_body("x" * (codearts.MAX_ERROR_BODY + 1024))
+    body = hostile_body("x" * (answers.MAX_ERROR_BODY + 1024))
     sim.script(ID1, Step.raw(400, body, "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
@@ -426,7 +426,7 @@ def test_an_error_body_larger_than_the_cap_keeps_its_code_and_message(
     body = {
         "error_code": "CC.00000400",
         "error_msg": "The request parameter is invalid.",
-        "details": ["x" * 1000] * (codearts.MAX_ERROR_BODY // 1000 + 10),
+        "details": ["x" * 1000] * (answers.MAX_ERROR_BODY // 1000 + 10),
     }
     sim.script(ID1, Step.json(400, body))
     run = run_action(inputs_for(sim, ID1))

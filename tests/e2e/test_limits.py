@@ -12,7 +12,7 @@ import re
 import pytest
 from devtools.doubles.codearts import Simulator, Step
 
-from codearts_check_logs import inputs
+from codearts_check_logs.inputs.values import MAX_SUB_JOBS
 from codearts_check_logs.render import markdown, outputs
 from codearts_check_logs.render.budget import CUT
 from tests.conftest import ActionRunner, inputs_for
@@ -29,7 +29,7 @@ CODE = "CC." + "|@#" * 65 + "<>"  # 200 characters, the cap on codes
 def test_500_failures_with_hostile_text_stay_within_githubs_limits(
     sim: Simulator, run_action: ActionRunner
 ) -> None:
-    ids = [f"{i:032x}" for i in range(inputs.MAX_SUB_JOBS)]
+    ids = [f"{i:032x}" for i in range(MAX_SUB_JOBS)]
     for sub_job_id in ids:
         sim.script(sub_job_id, Step.json(400, {"error_code": CODE, "error_msg": HOSTILE}))
 

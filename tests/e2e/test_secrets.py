@@ -15,7 +15,7 @@ from devtools.doubles.iam import TOKENS_PATH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
 
 pytestmark = pytest.mark.e2e
@@ -250,7 +250,7 @@ def test_a_password_iam_quotes_back_in_its_refusal_is_scrubbed_in_every_spelling
 ) -> None:
     """IAM quotes the request body (JSON-escaped: `\\u00e4`, `\\"`, `\\\\`, surrogate pairs)
     back in its refusal."""
-    secrets.clear()
+    masking.clear()
     with huawei_cloud() as cloud:
         cloud.iam.echo_next(400, "IAM.0011", path=TOKENS_PATH)
         inputs = {**cloud.inputs("password"), "iam-password": password}
@@ -270,7 +270,7 @@ def test_a_token_a_service_echoes_html_url_or_json_escaped_is_scrubbed(
 ) -> None:
     """CodeArts refuses with an error page that HTML-escapes the token (`+` as `&#43;`), a
     message that quotes it URL-encoded, and one that quotes it JSON-escaped."""
-    secrets.clear()
+    masking.clear()
     page = (
         f"<html><body><p>X-Auth-Token: {html.escape(token)}</p><p>"
         + "".join(f"&#{ord(ch)};" if not ch.isalnum() else ch for ch in token)

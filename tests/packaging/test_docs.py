@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codearts_check_logs import inputs as config
+from codearts_check_logs.inputs.metadata import action_metadata, input_specs
+from codearts_check_logs.inputs.settings import parse_settings
 from codearts_check_logs.outcome import Outcome
 from codearts_check_logs.render.outputs import outputs_for
 
@@ -35,8 +36,7 @@ def documented_default(cell: str) -> str:
 
 def action_yml_defaults() -> dict[str, str]:
     return {
-        name: "required" if spec.required else spec.default
-        for name, spec in config.input_specs().items()
+        name: "required" if spec.required else spec.default for name, spec in input_specs().items()
     }
 
 
@@ -47,21 +47,21 @@ def test_readme_inputs_match_action_yml() -> None:
 
 def test_readme_outputs_match_action_yml_and_the_code() -> None:
     rows = table_rows(section(README, "### Outputs"))
-    assert list(rows) == list(config.output_names())
-    assert list(outputs_for(Outcome())) == list(config.output_names())
+    assert list(rows) == list(action_metadata()["outputs"])
+    assert list(outputs_for(Outcome())) == list(action_metadata()["outputs"])
 
 
 def test_every_input_the_code_reads_is_declared(tmp_path: Path) -> None:
-    raw = {name: spec.default for name, spec in config.input_specs().items()}
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": "a" * 32, "token": "t" * 20})
-    config.parse_settings(raw, tmp_path)  # a KeyError here means the code reads an undeclared input
+    parse_settings(raw, tmp_path)  # a KeyError here means the code reads an undeclared input
 
 
 def test_action_yml_inputs_are_documented() -> None:
-    for name, spec in config.input_specs().items():
+    for name, spec in input_specs().items():
         assert spec.description, f"{name} has no description"
-        assert isinstance(config.action_metadata()["inputs"][name].get("default", ""), str)
-    for name, data in config.action_metadata()["outputs"].items():
+        assert isinstance(action_metadata()["inputs"][name].get("default", ""), str)
+    for name, data in action_metadata()["outputs"].items():
         assert data["description"], f"output {name} has no description"
 
 
@@ -72,7 +72,9 @@ def test_spec_tables_match_action_yml() -> None:
     assert {
         name: documented_default(cell) for name, cell in inputs.items()
     } == action_yml_defaults()
-    assert list(table_rows(section(spec, "## Outputs"))) == list(config.output_names())
+    assert list(table_rows(section(spec, "## Outputs"))) == list(
+        tuple(action_metadata()["outputs"])
+    )
 
 
 @pytest.mark.skipif(not SPEC.is_file(), reason="the interface spec lives beside the project")

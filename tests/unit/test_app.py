@@ -12,19 +12,23 @@ from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 from devtools.doubles.results import ResultsDouble
 
-from codearts_check_logs import app, inputs, pipeline
+from codearts_check_logs import app, pipeline
 from codearts_check_logs.artifact.environment import NO_RUNTIME_TOKEN
 from codearts_check_logs.artifact.upload import ArtifactService
+from codearts_check_logs.codearts.download import Saved
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.inputs.metadata import input_specs
+from codearts_check_logs.inputs.settings import Settings, parse_settings
+from codearts_check_logs.net.cancel import CancelToken
 from tests.conftest import ID1, ID2, TOKEN
 
 
-def settings_for(sim: Simulator, workspace: Path, **extra: str) -> inputs.Settings:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+def settings_for(sim: Simulator, workspace: Path, **extra: str) -> Settings:
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": f"{ID1} {ID2}", "token": TOKEN, "endpoint": sim.base_url})
     raw.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return inputs.parse_settings(raw, workspace)
+    return parse_settings(raw, workspace)
 
 
 def test_a_bug_in_one_sub_job_is_reported_and_the_other_goes_on(
@@ -32,7 +36,7 @@ def test_a_bug_in_one_sub_job_is_reported_and_the_other_goes_on(
 ) -> None:
     real = pipeline.download
 
-    def flaky(ctx: pipeline.Context, sub_job_id: str) -> pipeline.Saved:
+    def flaky(ctx: pipeline.Context, sub_job_id: str) -> Saved:
         if sub_job_id == ID2:
             raise ValueError("something we did not foresee")
         return real(ctx, sub_job_id)
@@ -41,7 +45,7 @@ def test_a_bug_in_one_sub_job_is_reported_and_the_other_goes_on(
     lines: list[str] = []
     outcome = app.run(
         settings_for(sim, tmp_path, upload_artifact="false"),
-        {},
+        RunnerEnvironment(),
         log=lines.append,
         cancel=CancelToken(),
     )
@@ -58,7 +62,10 @@ def test_an_unwritable_folder_fails_every_sub_job_before_any_request(
 ) -> None:
     (tmp_path / "file").write_text("x")
     outcome = app.run(
-        settings_for(sim, tmp_path, path="file/logs"), {}, log=lambda _: None, cancel=CancelToken()
+        settings_for(sim, tmp_path, path="file/logs"),
+        RunnerEnvironment(),
+        log=lambda _: None,
+        cancel=CancelToken(),
     )
     assert {r.error_code for r in outcome.results} == {"WRITE_FAILED"}
     assert sim.requests == []
@@ -68,12 +75,16 @@ def test_without_a_runtime_token_uploads_are_skipped_with_a_warning(
     sim: Simulator, tmp_path: Path
 ) -> None:
     settings = settings_for(sim, tmp_path)
-    assert app.artifact_service(settings, {"ACTIONS_RUNTIME_TOKEN": "  "}, CancelToken()) == (
+    assert app.artifact_service(
+        settings, RunnerEnvironment.read({"ACTIONS_RUNTIME_TOKEN": "  "}), CancelToken()
+    ) == (
         None,
         [NO_RUNTIME_TOKEN],
     )
     off = settings_for(sim, tmp_path, upload_artifact="false")
-    assert app.artifact_service(off, {"ACTIONS_RUNTIME_TOKEN": "t"}, CancelToken()) == (None, [])
+    assert app.artifact_service(
+        off, RunnerEnvironment.read({"ACTIONS_RUNTIME_TOKEN": "t"}), CancelToken()
+    ) == (None, [])
 
 
 def test_an_unusable_artifact_environment_becomes_each_uploads_failure(
@@ -81,11 +92,13 @@ def test_an_unusable_artifact_environment_becomes_each_uploads_failure(
 ) -> None:
     settings = settings_for(sim, tmp_path)
     found, warnings = app.artifact_service(
-        settings, {**runner_env, "ACTIONS_RESULTS_URL": "http://[bad"}, CancelToken()
+        settings,
+        RunnerEnvironment.read({**runner_env, "ACTIONS_RESULTS_URL": "http://[bad"}),
+        CancelToken(),
     )
     assert isinstance(found, ArtifactUploadFailed)
     assert warnings == []
-    service, _ = app.artifact_service(settings, runner_env, CancelToken())
+    service, _ = app.artifact_service(settings, RunnerEnvironment.read(runner_env), CancelToken())
     assert isinstance(service, ArtifactService)
 
 
@@ -99,7 +112,7 @@ def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
     started = time.monotonic()
     outcome = app.run(
         settings_for(sim, tmp_path, upload_artifact="false", timeout_seconds="120"),
-        {},
+        RunnerEnvironment(),
         log=lambda _: None,
         cancel=cancel,
     )
@@ -115,11 +128,11 @@ def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
 
 def cloud_settings(
     cloud: HuaweiCloud, gateway: Simulator, workspace: Path, **extra: str
-) -> inputs.Settings:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+) -> Settings:
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update({"sub-job-id": f"{ID1} {ID2}", "endpoint": gateway.base_url})
     raw.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return inputs.parse_settings(raw, workspace, cloud.github.env())
+    return parse_settings(raw, workspace, RunnerEnvironment.read(cloud.github.env()))
 
 
 def test_a_refused_exchange_fails_the_run_before_any_download_or_upload(
@@ -128,7 +141,9 @@ def test_a_refused_exchange_fails_the_run_before_any_download_or_upload(
     with huawei_cloud() as cloud, Simulator(account=cloud.account) as gateway:
         password = {**cloud.inputs("password"), "iam-password": "Pw-wrong-password"}
         settings = cloud_settings(cloud, gateway, tmp_path, **password)
-        outcome = app.run(settings, runner_env, log=lambda _: None, cancel=CancelToken())
+        outcome = app.run(
+            settings, RunnerEnvironment.read(runner_env), log=lambda _: None, cancel=CancelToken()
+        )
         sent = gateway.requests
 
     assert outcome.results == ()
@@ -147,7 +162,7 @@ def test_credentials_are_obtained_once_for_every_sub_job(tmp_path: Path) -> None
         settings = cloud_settings(
             cloud, gateway, tmp_path, upload_artifact="false", **cloud.inputs("oidc-iam5")
         )
-        outcome = app.run(settings, {}, log=lambda _: None, cancel=CancelToken())
+        outcome = app.run(settings, RunnerEnvironment(), log=lambda _: None, cancel=CancelToken())
         assert [r.status for r in outcome.results] == ["success", "success"]
         assert len(cloud.sts.calls()) == 1
         assert len(cloud.github.token_requests()) == 1
@@ -163,7 +178,7 @@ def test_a_cancel_during_the_exchange_ends_the_run_as_cancelled(tmp_path: Path) 
         cancel = CancelToken()
         threading.Timer(0.3, cancel.cancel).start()
         started = time.monotonic()
-        outcome = app.run(settings, {}, log=lambda _: None, cancel=cancel)
+        outcome = app.run(settings, RunnerEnvironment(), log=lambda _: None, cancel=cancel)
         assert time.monotonic() - started < 5
         assert outcome.cancelled
         assert outcome.error is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.errors import (
     ActionError,
     ArtifactUploadFailed,
@@ -61,7 +61,7 @@ def test_an_internal_error_names_the_exception_type_only() -> None:
 
 
 def test_registered_secrets_never_reach_the_text() -> None:
-    secrets.register("secret-value-123")
+    masking.register("secret-value-123")
     error = ServiceError(
         "echo secret-value-123", code="CC.secret-value-123", request_id="secret-value-123"
     )
@@ -70,8 +70,8 @@ def test_registered_secrets_never_reach_the_text() -> None:
 
 def test_local_codes_are_fixed_values_never_scrubbed() -> None:
     """A secret that happens to be a local code, or a part of one, leaves the code whole."""
-    secrets.register("INTERNAL")
-    secrets.register("HTTP_500")
+    masking.register("INTERNAL")
+    masking.register("HTTP_500")
     assert InternalError("KeyError").code == "INTERNAL_ERROR"
     assert HttpStatusError(500, "x").code == "HTTP_500"
     assert ServiceError("x", code="INTERNAL-1").code == "***-1"

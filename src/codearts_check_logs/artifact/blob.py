@@ -5,7 +5,8 @@ three requests, so this speaks REST through `requests`: one `Put Blob` when the 
 block, otherwise `Put Block` per block — several in flight, each streamed from the file as it is
 sent, so memory stays flat whatever the size — and one `Put Block List` to commit. Nothing is
 visible in the blob before the commit. Every request is an idempotent PUT, retried on 429, 5xx and
-transport errors within the upload's budget. Answers are read up to `MAX_ANSWER` bytes only.
+transport errors within the upload's budget, under the blob policy (`net.retry.BLOB`). Answers
+are read up to `net.capped.MAX_BLOB_ANSWER` bytes only.
 """
 
 from __future__ import annotations
@@ -20,24 +21,17 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
 
 import requests
-import tenacity
 
-from .. import secrets
+from .. import masking
 from ..errorbody import parse_retry_after
-from ..http import (
-    RETRYABLE_STATUS,
-    CancelToken,
-    Deadline,
-    SocketTracker,
-    exponential_backoff,
-    read_capped,
-    retrying,
-    socket_error_name,
-)
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken, SocketTracker
+from ..net.capped import MAX_BLOB_ANSWER, read_capped
+from ..net.retry import RETRYABLE_STATUS, RetryPolicy, policy_for, retrying, socket_error_name
 
 API_VERSION = "2024-11-04"
 """`x-ms-version` sent with every call: a GA REST version that real Azure Storage accepts."""
@@ -48,13 +42,8 @@ DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024
 DEFAULT_CONCURRENCY = 5
 """Blocks in flight at once; the official client's default."""
 
-READ_TIMEOUT = 120.0
 MAX_BLOCKS = 50_000
 """Azure's limit of committed blocks per blob."""
-MAX_ATTEMPTS = 5
-MAX_RETRY_AFTER = 30.0
-MAX_ANSWER = 16 * 1024
-"""The most of an answer read: Azure's success bodies are empty and its XML errors under 1 KiB."""
 
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
@@ -64,7 +53,7 @@ class _RedactUrls(logging.Filter):
     """urllib3 logs each request line, SAS signature included, at DEBUG; scrub it first."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = secrets.redact(record.getMessage())
+        record.msg = masking.redact(record.getMessage())
         record.args = ()
         return True
 
@@ -83,22 +72,15 @@ class BlobUploadError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(secrets.redact(message))
+        super().__init__(masking.redact(message))
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
 
 
-def register_sas_signature(url: str) -> None:
-    """Treat the URL's `sig` value as a secret (raw and decoded) before anything can print it."""
-    for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
-        secrets.register(raw)
-    for value in parse_qs(urlsplit(url).query).get("sig", []):
-        secrets.register(value)
-
-
 class BlobUpload:
-    """One file into one block blob through `session`, bounded by `deadline`."""
+    """One file into one block blob through `session`, bounded by `deadline`. The URL's signature
+    is already a registered secret: `twirp` registers it the moment CreateArtifact answers."""
 
     def __init__(
         self,
@@ -111,11 +93,10 @@ class BlobUpload:
         content_type: str,
         block_size: int = DEFAULT_BLOCK_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
-        backoff: float = 1.0,
+        policy: RetryPolicy | None = None,
     ) -> None:
         if block_size < 1 or concurrency < 1:
             raise ValueError("block_size and concurrency must be positive")
-        register_sas_signature(sas_url)
         self._url = sas_url
         self._session = session
         self._tracker = tracker
@@ -124,7 +105,7 @@ class BlobUpload:
         self._content_type = content_type
         self._block_size = block_size
         self._concurrency = concurrency
-        self._backoff = backoff
+        self._policy = policy or policy_for("blob")
         self._stopped = threading.Event()
 
     def __repr__(self) -> str:
@@ -200,10 +181,9 @@ class BlobUpload:
         operation: str,
     ) -> None:
         attempts = retrying(
+            self._policy,
             deadline=self._deadline,
             cancel=self._cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=self._wait,
             retry_if=lambda exc: isinstance(exc, BlobUploadError) and exc.retryable,
             sleep=self._sleep,
         )
@@ -218,12 +198,6 @@ class BlobUpload:
                 raise BlobUploadError("stopped: another block of the upload failed")
         self._cancel.check()
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, BlobUploadError) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
-        return exponential_backoff(self._backoff, MAX_RETRY_AFTER)(state)
-
     def _put_once(
         self, url: str, body: _BodyMaker, headers: dict[str, str], operation: str
     ) -> None:
@@ -235,7 +209,7 @@ class BlobUpload:
                 url,
                 data=body(),
                 headers=headers,
-                timeout=self._deadline.timeouts(READ_TIMEOUT),
+                timeout=self._deadline.timeouts(self._policy.read_timeout),
                 stream=True,
             )
         except requests.RequestException as exc:
@@ -246,7 +220,7 @@ class BlobUpload:
             ) from None
         with response:
             try:
-                content, _whole = read_capped(response, MAX_ANSWER)
+                content, _whole = read_capped(response, MAX_BLOB_ANSWER)
             except requests.RequestException as exc:
                 self._cancel.check()
                 raise BlobUploadError(

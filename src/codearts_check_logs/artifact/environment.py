@@ -1,8 +1,8 @@
 """What the runner tells a container action about the artifact service, read once and checked.
 
-From the environment to an `ArtifactEnvironment`, `None` outside GitHub Actions (no runtime
-token), or ArtifactUploadFailed saying why uploads cannot work from this job. The runtime token is
-registered as a secret the moment it is read.
+From the runner's environment (`RunnerEnvironment`) to an `ArtifactEnvironment`, `None` outside
+GitHub Actions (no runtime token), or ArtifactUploadFailed saying why uploads cannot work from
+this job. The runtime token is registered as a secret the moment it is read.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .. import secrets
+from .. import masking
+from ..environment import RunnerEnvironment
 from ..errors import ArtifactUploadFailed
 
 NO_RUNTIME_TOKEN = (
@@ -54,20 +54,20 @@ class ArtifactEnvironment:
         )
 
 
-def from_env(env: Mapping[str, str]) -> ArtifactEnvironment | None:
+def from_env(env: RunnerEnvironment) -> ArtifactEnvironment | None:
     """The artifact environment; None without a runtime token; ArtifactUploadFailed when the
     token has no results scope, ACTIONS_RESULTS_URL is missing or malformed, or on GHES."""
-    token = env.get("ACTIONS_RUNTIME_TOKEN", "").strip()
+    token = env.runtime_token.strip()
     if not token:
         return None
-    secrets.register(token)
-    server_url = env.get("GITHUB_SERVER_URL", "").strip().rstrip("/") or "https://github.com"
+    masking.register(token)
+    server_url = env.server_url.strip().rstrip("/") or "https://github.com"
     if is_ghes(server_url):
         raise ArtifactUploadFailed(
             "artifact upload is not available on GitHub Enterprise Server (the artifact v4 "
             "service is github.com only); set `upload-artifact: false`"
         )
-    results_url = env.get("ACTIONS_RESULTS_URL", "").strip()
+    results_url = env.results_url.strip()
     if not results_url:
         raise ArtifactUploadFailed(
             "ACTIONS_RESULTS_URL is not set; the runner is too old for artifact v4 "
@@ -78,9 +78,9 @@ def from_env(env: Mapping[str, str]) -> ArtifactEnvironment | None:
         results_origin=results_origin(results_url),
         ids=backend_ids_from_token(token),
         server_url=server_url,
-        repository=env.get("GITHUB_REPOSITORY", "").strip(),
-        run_id=env.get("GITHUB_RUN_ID", "").strip(),
-        max_retention_days=_positive_int(env.get("GITHUB_RETENTION_DAYS", "")),
+        repository=env.repository.strip(),
+        run_id=env.run_id.strip(),
+        max_retention_days=_positive_int(env.retention_days),
     )
 
 

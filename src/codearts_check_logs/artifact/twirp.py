@@ -1,37 +1,42 @@
 """Twirp JSON calls to the Actions results service's ArtifactService, as the official client makes
 them: proto field names, int64 values as strings, a bearer runtime token, and its retry schedule
-(up to 5 attempts on 429/5xx and transport errors; 3 s, then 1.5 times longer each time, with
-jitter), inside our budget. Answers are read up to `http.MAX_SMALL_BODY` only.
+(`net.retry.RESULTS`: up to 5 attempts on 429/5xx and transport errors; 3 s, then 1.5 times
+longer each time, with jitter), inside our budget. Answers are read up to
+`net.capped.MAX_SMALL_BODY` only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import tenacity
 
-from .. import secrets
-from ..http import (
-    MAX_SMALL_BODY,
-    RETRYABLE_STATUS,
-    CancelToken,
-    Deadline,
-    read_capped,
-    retrying,
-    socket_error_name,
-)
-from .blob import register_sas_signature
+from .. import masking
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken
+from ..net.capped import MAX_SMALL_BODY, read_capped
+from ..net.retry import RETRYABLE_STATUS, RetryPolicy, policy_for, retrying, socket_error_name
 
 log = logging.getLogger(__name__)
 
+
+def register_sas_signature(url: str) -> None:
+    """Treat a signed upload URL's `sig` value as a secret (raw and decoded) the moment the
+    answer that carries it arrives, before anything can print it. Here, not in `blob`: the
+    blob upload is only ever handed a URL this module has already registered."""
+    for raw in re.findall(r"(?:^|[?&])sig=([^&#]*)", urlsplit(url).query):
+        masking.register(raw)
+    for value in parse_qs(urlsplit(url).query).get("sig", []):
+        masking.register(value)
+
+
 SERVICE = "github.actions.results.api.v1.ArtifactService"
-READ_TIMEOUT = 60.0
-MAX_ATTEMPTS = 5
 MAX_MSG = 500
 """Longest service `msg` kept in an error; the rest is cut (reports cap text anyway)."""
 
@@ -80,11 +85,11 @@ class TwirpError(Exception):
     def __init__(
         self, method: str, message: str, *, status: int | None = None, code: str = "", msg: str = ""
     ) -> None:
-        super().__init__(secrets.redact(message))
+        super().__init__(masking.redact(message))
         self.method = method
         self.status = status
         self.code = code
-        self.msg = secrets.redact(msg)
+        self.msg = masking.redact(msg)
 
 
 class _Retryable(TwirpError):
@@ -101,15 +106,13 @@ class ResultsClient:
         session: requests.Session,
         *,
         cancel: CancelToken,
-        base_delay: float = 3.0,
-        multiplier: float = 1.5,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._origin = origin
         self._token = token
         self._session = session
         self._cancel = cancel
-        self._base_delay = base_delay
-        self._multiplier = multiplier
+        self._policy = policy or policy_for("results")
 
     def __repr__(self) -> str:
         return f"ResultsClient(origin={self._origin!r}, token=<hidden>)"
@@ -117,10 +120,9 @@ class ResultsClient:
     def call(self, method: str, body: Mapping[str, object], deadline: Deadline) -> dict[str, Any]:
         """POST one Twirp JSON request within `deadline`; the decoded response object."""
         attempts = retrying(
+            self._policy,
             deadline=deadline,
             cancel=self._cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=self._delay,
             retry_if=lambda exc: isinstance(exc, _Retryable),
             before_sleep=self._log_retry,
         )
@@ -136,20 +138,13 @@ class ResultsClient:
                 msg=exc.msg,
             ) from None
 
-    def _delay(self, state: tenacity.RetryCallState) -> float:
-        attempt = state.attempt_number - 1
-        if attempt == 0:
-            return self._base_delay
-        low = self._base_delay * self._multiplier**attempt
-        return random.uniform(low, low * self._multiplier)  # noqa: S311 - jitter, not crypto
-
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         log.info(
             "results service attempt %d of %d failed (%s); retrying in %.1f s",
             state.attempt_number,
-            MAX_ATTEMPTS,
+            self._policy.attempts,
             error,
             state.upcoming_sleep,
         )
@@ -167,7 +162,7 @@ class ResultsClient:
                     "Content-Type": "application/json",
                     "Authorization": f"Bearer {self._token}",
                 },
-                timeout=deadline.timeouts(READ_TIMEOUT),
+                timeout=deadline.timeouts(self._policy.read_timeout),
                 stream=True,
             )
         except requests.RequestException as exc:

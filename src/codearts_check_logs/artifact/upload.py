@@ -17,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from ..auth.transport import check_transport
 from ..errors import ArtifactUploadFailed
-from ..http import CancelToken, Deadline, new_session, watchdog
+from ..net.budget import Deadline, watchdog
+from ..net.cancel import CancelToken
+from ..net.retry import RetryPolicy
+from ..net.session import new_session
+from ..net.transport import check_transport
 from .blob import DEFAULT_BLOCK_SIZE, DEFAULT_CONCURRENCY, BlobUpload, BlobUploadError
 from .environment import ArtifactEnvironment
 from .twirp import (
@@ -71,16 +74,16 @@ class ArtifactService:
         environment: ArtifactEnvironment,
         *,
         cancel: CancelToken,
-        retry_base_delay: float = 3.0,
-        blob_backoff: float = 1.0,
+        results_policy: RetryPolicy | None = None,
+        blob_policy: RetryPolicy | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.environment = environment
         self._cancel = cancel
-        self._retry_base_delay = retry_base_delay
-        self._blob_backoff = blob_backoff
+        self._results_policy = results_policy
+        self._blob_policy = blob_policy
         self._block_size = block_size
         self._concurrency = concurrency
         self._clock = clock
@@ -107,7 +110,7 @@ class ArtifactService:
                 self.environment.token,
                 session,
                 cancel=self._cancel,
-                base_delay=self._retry_base_delay,
+                policy=self._results_policy,
             )
             try:
                 if overwrite:
@@ -122,7 +125,7 @@ class ArtifactService:
                     content_type=MIME_TYPE,
                     block_size=self._block_size,
                     concurrency=self._concurrency,
-                    backoff=self._blob_backoff,
+                    policy=self._blob_policy,
                 ).send(path, size, sent)
                 return lifecycle.finalize(results, size, sha256)
             except BlobUploadError as exc:

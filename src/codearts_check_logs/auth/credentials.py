@@ -23,10 +23,10 @@ from typing import Protocol
 
 import requests
 
-from .. import secrets
+from .. import masking
 from ..errors import AuthFailed
-from .signing import sign_prepared
-from .transport import origin
+from ..net.transport import origin
+from .signer import sign_prepared
 
 TOKEN_HEADER = "X-Auth-Token"
 SECURITY_TOKEN_HEADER = "X-Security-Token"
@@ -42,7 +42,9 @@ Clock = Callable[[], float]
 
 
 class Credentials(requests.auth.AuthBase):
-    """Prepares requests for the service at `trusted_url`; leaves every other request alone."""
+    """Prepares requests for the service at `trusted_url`; leaves every other request alone.
+
+    The origin is compared here, once per request, for every kind of credential."""
 
     def __init__(self, trusted_url: str) -> None:
         self._origin = origin(trusted_url)
@@ -62,7 +64,7 @@ class TokenCredentials(Credentials):
 
     def __init__(self, token: str, trusted_url: str) -> None:
         super().__init__(trusted_url)
-        secrets.register(token)  # scrubbed from anything a service echoes, even in library use
+        masking.register(token)  # scrubbed from anything a service echoes, even in library use
         self._token = token
 
     def __repr__(self) -> str:
@@ -74,17 +76,17 @@ class TokenCredentials(Credentials):
 
 @dataclass(frozen=True, repr=False)
 class AccessKeys:
-    """An access key pair, with the security token and expiry of temporary keys."""
+    """An access key pair, with the security token and expiry of temporary keys.
+
+    Not registered as secrets here: each was registered where it entered the process (the entry
+    point masks the inputs and the environment's keys first; `exchange.keys_from` registers
+    derived keys the moment they arrive)."""
 
     access_key: str
     secret_key: str
     security_token: str = ""
     expires_at: float | None = None
     """Wall-clock seconds (`time.time()`) after which the keys no longer work; None: never."""
-
-    def __post_init__(self) -> None:
-        for value in (self.access_key, self.secret_key, self.security_token):
-            secrets.register(value)
 
     def __repr__(self) -> str:
         kind = "temporary" if self.security_token else "permanent"

@@ -21,33 +21,26 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
-from .. import secrets
+from .. import masking
 from ..errorbody import is_throttled, parse_error_body, parse_retry_after
 from ..errors import ActionError, AuthFailed
-from ..http import (
+from ..net.budget import Deadline, watchdog
+from ..net.cancel import CancelToken
+from ..net.capped import read_capped
+from ..net.retry import (
     RETRYABLE_STATUS,
-    CancelToken,
-    Deadline,
-    exponential_backoff,
-    new_session,
-    read_capped,
+    RetryPolicy,
+    policy_for,
     retrying,
-    socket_error_name,
-    watchdog,
+    transport_failure,
 )
+from ..net.session import new_session
 from .credentials import AccessKeys
-from .ways import maskable
+from .values import maskable
 
 IAM = "IAM"
 STS = "STS"
 GITHUB = "GitHub"
-READ_TIMEOUT = 30.0
-MAX_ATTEMPTS = 5
-MAX_BODY = 1 << 20
-"""Credential answers are a few KiB; anything larger is not one."""
-MAX_RETRY_AFTER = 30.0
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 8.0
 JSON_TYPE = "application/json;charset=UTF-8"
 
 Log = Callable[[str], None]
@@ -88,13 +81,13 @@ class Exchange:
         deadline: Deadline,
         cancel: CancelToken,
         log: Log | None = None,
-        backoff: Callable[[tenacity.RetryCallState], float] | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.session = session
         self.deadline = deadline
         self.cancel = cancel
         self._log = log
-        self._backoff = backoff or exponential_backoff(BACKOFF_INITIAL, BACKOFF_MAX)
+        self.policy = policy or policy_for("credentials")
 
     def __repr__(self) -> str:
         return f"Exchange(budget={self.deadline.budget:g})"
@@ -123,10 +116,9 @@ class Exchange:
     ) -> Answer:
         """One request, retried on 429, 5xx and network errors; a 2xx `Answer`, else AuthFailed."""
         attempts = retrying(
+            self.policy,
             deadline=self.deadline,
             cancel=self.cancel,
-            attempts=MAX_ATTEMPTS,
-            wait=self._wait,
             retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
             before_sleep=self._retry_logger(service, step),
         )
@@ -159,10 +151,11 @@ class Exchange:
                 auth=auth,
                 allow_redirects=False,
                 stream=True,
-                timeout=self.deadline.timeouts(READ_TIMEOUT),
+                timeout=self.deadline.timeouts(self.policy.read_timeout),
             )
             with response:
-                received, _whole = read_capped(response, MAX_BODY)  # cut: an unusable body
+                # A cut answer reads as an unusable body: credential answers are a few KiB.
+                received, _whole = read_capped(response)
         except requests.exceptions.RequestException as exc:
             raise self._broken(service, step, host, exc) from None
         status = response.status_code
@@ -176,10 +169,11 @@ class Exchange:
         self.cancel.check()
         if self.deadline.remaining() <= 0.05:
             return self._timeout(service, step)
-        if isinstance(exc, requests.exceptions.Timeout):
-            what = f"no answer from {host} within {READ_TIMEOUT:g} s"
+        failure = transport_failure(exc)
+        if failure.timed_out:
+            what = f"no answer from {host} within {self.policy.read_timeout:g} s"
         else:
-            what = f"could not reach {host}: {socket_error_name(exc)}"
+            what = f"could not reach {host}: {failure.name}"
         return AuthFailed(what, code="NETWORK_ERROR", service=service, step=step, retryable=True)
 
     def _timeout(self, service: str, step: str) -> AuthFailed:
@@ -190,12 +184,6 @@ class Exchange:
             step=step,
         )
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ActionError) and exc.retry_after is not None:
-            return float(min(exc.retry_after, MAX_RETRY_AFTER))
-        return self._backoff(state)
-
     def _retry_logger(self, service: str, step: str) -> Callable[[tenacity.RetryCallState], None]:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             if self._log is None:
@@ -204,7 +192,7 @@ class Exchange:
             code = exc.code if isinstance(exc, ActionError) else "an error"
             self._log(
                 f"{service} {step}: attempt {state.attempt_number} failed with "
-                f"{secrets.redact(code)}; retrying in {state.upcoming_sleep:.1f} s"
+                f"{masking.redact(code)}; retrying in {state.upcoming_sleep:.1f} s"
             )
 
         return before_sleep
@@ -289,7 +277,7 @@ def keys_from(
     token = found.get("security_token", found.get("securitytoken"))
     for value in (access, secret, token):
         if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
-            secrets.register(value)
+            masking.register(value)
     if not all(
         isinstance(v, str) and maskable(v) and v.isascii() and v.isprintable()
         for v in (access, secret, token)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .. import secrets
+from .. import masking
 from .exchange import GITHUB, Exchange, unusable
-from .ways import IdTokenRequest, maskable
+from .values import maskable
+from .ways import IdTokenRequest
 
 STEP = "ID token"
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -30,7 +31,7 @@ def token_url(request_url: str, audience: str) -> str:
 
 def fetch_id_token(exchange: Exchange, request: IdTokenRequest, audience: str = "") -> str:
     """This job's ID token for `audience`; AuthFailed when GitHub refuses or answers unusably."""
-    secrets.register(request.bearer)
+    masking.register(request.bearer)
     answer = exchange.send(
         GITHUB,
         STEP,
@@ -40,7 +41,7 @@ def fetch_id_token(exchange: Exchange, request: IdTokenRequest, audience: str = 
     )
     value = answer.document(GITHUB, STEP).get("value")
     if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
-        secrets.register(value)
+        masking.register(value)
     if not isinstance(value, str) or not _JWT.fullmatch(value):
         raise unusable(GITHUB, STEP, "no ID token (a JWT in `value`)")
     return value

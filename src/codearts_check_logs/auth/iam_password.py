@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import secrets
+from .. import masking
 from .exchange import IAM, Exchange, parse_expiry, unusable
-from .ways import maskable
+from .values import maskable
 
 STEP = "password token"
 TOKENS_PATH = "/v3/auth/tokens"
@@ -60,7 +60,7 @@ def password_token(
     project_name: str = "",
 ) -> IssuedToken:
     """A project-scoped token for `user`; AuthFailed when IAM refuses or answers unusably."""
-    secrets.register(password)
+    masking.register(password)
     answer = exchange.send(
         IAM,
         STEP,
@@ -80,7 +80,7 @@ def subject_token(headers: Any, step: str) -> str:
     token = str(headers.get(SUBJECT_TOKEN_HEADER) or "").strip()
     if not maskable(token):  # too short to be a token: refused, never masked
         raise unusable(IAM, step, f"a success without a usable {SUBJECT_TOKEN_HEADER} header")
-    secrets.register(token)
+    masking.register(token)
     if any(not ("!" <= ch <= "~") for ch in token):
         raise unusable(IAM, step, f"an {SUBJECT_TOKEN_HEADER} that cannot be sent in a header")
     return token

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..http import CancelToken
+from ..net.cancel import CancelToken
 from . import github_oidc, iam_federation, iam_password, projects, sts
 from .credentials import (
     AccessKeys,
@@ -83,6 +83,10 @@ class Resolver:
         if isinstance(auth, TokenAuth):
             self._log("Credentials: an IAM token (X-Auth-Token)")
             return TokenCredentials(auth.token, endpoints.codearts)
+        if isinstance(auth, AkSkAuth) and auth.project_id:
+            # Nothing to exchange: no session, no watchdog, no budget spent.
+            static, given = _static_keys(auth)
+            return self._signed(static, auth.project_id, given)
         with Exchange.opened(cancel=self.cancel, budget=self.budget, log=self._log) as exchange:
             if isinstance(auth, PasswordAuth):
                 token = iam_password.password_token(
@@ -104,19 +108,19 @@ class Resolver:
                     exchange, endpoints.iam, on_iam, endpoints.region
                 )
                 how += f"; project {project_id} ({endpoints.region}) looked up at IAM"
-            self._log(f"Credentials: {how}")
-            return SignedCredentials(
-                endpoints.codearts, keys, project_id=project_id, clock=self.clock
-            )
+            return self._signed(keys, project_id, how)
+
+    def _signed(self, keys: KeySource, project_id: str, how: str) -> SignedCredentials:
+        self._log(f"Credentials: {how}")
+        return SignedCredentials(
+            self.endpoints.codearts, keys, project_id=project_id, clock=self.clock
+        )
 
     def _keys(
         self, auth: AkSkAuth | OidcIam5Auth | OidcIam3Auth, exchange: Exchange
     ) -> tuple[KeySource, str]:
         if isinstance(auth, AkSkAuth):
-            keys = AccessKeys(auth.access_key, auth.secret_key, auth.security_token)
-            kind = "temporary AK/SK" if auth.security_token else "AK/SK"
-            origin = "" if auth.source == "inputs" else f" from {auth.source}"
-            return StaticKeys(keys), f"{kind}{origin}, signed requests"
+            return _static_keys(auth)
         if isinstance(auth, OidcIam5Auth):
             obtain = self._iam5(auth)
             how = "temporary AK/SK from STS (OIDC, IAM 5: AssumeAgencyWithOIDC)"
@@ -169,3 +173,11 @@ class Resolver:
             )
 
         return obtain
+
+
+def _static_keys(auth: AkSkAuth) -> tuple[StaticKeys, str]:
+    """The keys the inputs (or the environment) gave, and how the log names them."""
+    keys = AccessKeys(auth.access_key, auth.secret_key, auth.security_token)
+    kind = "temporary AK/SK" if auth.security_token else "AK/SK"
+    given = "" if auth.source == "inputs" else f" from {auth.source}"
+    return StaticKeys(keys), f"{kind}{given}, signed requests"

@@ -14,16 +14,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from ..environment import (
+    ID_TOKEN_TOKEN_ENV,
+    ID_TOKEN_URL_ENV,
+    KEY_FAMILIES,
+    RunnerEnvironment,
+)
 from ..errors import InvalidInput
-from .transport import check_transport
-
-MIN_SECRET_LENGTH = 8
-"""A secret shorter than this is refused, the IAM password included (IAM's default policy asks
-for 8 characters as well): the runner masks every occurrence of a registered secret, and masking
-a few common characters, or a word such as `failure`, would corrupt every log line. A refused
-value is never registered, so it cannot edit anything (see `maskable`)."""
-MAX_HEADER_SECRET = 100_000  # the CodeArts API's documented limit for X-Auth-Token
-MAX_NAME = 1024
+from ..net.transport import check_transport
+from .values import (
+    parse_access_key,
+    parse_header_secret,
+    parse_name,
+    parse_password,
+    parse_project_id,
+    parse_secret_key,
+)
 
 # The inputs that pick a way; `project-id` and `oidc-audience` only refine one.
 WAY_INPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -40,31 +46,6 @@ AUTH_INPUTS = tuple(
 SECRET_INPUTS = ("token", "access-key-id", "secret-access-key", "security-token", "iam-password")
 """Inputs whose values are secrets: masked before anything is printed, never CLI options."""
 
-HUAWEI_CLOUD_ENV = (
-    "HUAWEI_CLOUD_ACCESS_KEY_ID",
-    "HUAWEI_CLOUD_SECRET_ACCESS_KEY",
-    "",
-    "HUAWEI_CLOUD_PROJECT_ID",
-)
-"""What `huaweicloud/auth-action` exports: AK, SK, (no security token), project ID."""
-SDK_ENV = (
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-)
-"""The official SDK's names: AK, SK, security token, project ID."""
-REGION_ENV = "HUAWEI_CLOUD_REGION"
-ID_TOKEN_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
-ID_TOKEN_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-SECRET_ENV = (
-    *(name for family in (HUAWEI_CLOUD_ENV, SDK_ENV) for name in family[:3] if name),
-    ID_TOKEN_TOKEN_ENV,
-)
-"""Environment variables whose values are secrets (masked before anything is printed): the
-fallback's keys and security token, and the runner's bearer token for GitHub's ID token."""
-
-_PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _SESSION_UNSAFE = re.compile(r"[^\w+=,.@-]")
 
 
@@ -154,7 +135,7 @@ class OidcIam3Auth(_Hidden):
 AuthInputs = TokenAuth | AkSkAuth | PasswordAuth | OidcIam5Auth | OidcIam3Auth
 
 
-def choose_way(raw: Mapping[str, str], env: Mapping[str, str]) -> AuthInputs:
+def choose_way(raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:
     """The one way the inputs (else the environment) describe; `InvalidInput` otherwise."""
     given = {name for name in (*AUTH_INPUTS, "project-id", "oidc-audience") if raw.get(name)}
     ways = [way for way, (req, opt) in WAY_INPUTS.items() if given & {*req, *opt}]
@@ -202,7 +183,7 @@ _NOTHING = (
 )
 
 
-def _parse_way(way: str, raw: Mapping[str, str], env: Mapping[str, str]) -> AuthInputs:
+def _parse_way(way: str, raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:
     project_id = parse_project_id("project-id", raw.get("project-id", ""))
     if way == "token":
         return TokenAuth(token=parse_header_secret("token", raw["token"]))
@@ -242,12 +223,12 @@ def _optional(parse: Callable[[str, str], str], name: str, raw: Mapping[str, str
     return parse(name, value) if value else ""
 
 
-def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | None:
+def _from_environment(env: RunnerEnvironment, project_input: str) -> AkSkAuth | None:
     """AK/SK from `huaweicloud/auth-action`'s variables, else from the SDK's; None if neither."""
-    for ak_name, sk_name, token_name, project_name in (HUAWEI_CLOUD_ENV, SDK_ENV):
-        ak = env.get(ak_name, "").strip()
-        sk = env.get(sk_name, "").strip()
-        token = env.get(token_name, "").strip() if token_name else ""
+    for ak_name, sk_name, token_name, project_name in KEY_FAMILIES:
+        ak = env.key(ak_name).strip()
+        sk = env.key(sk_name).strip()
+        token = env.key(token_name).strip()
         if not (ak or sk or token):
             continue
         if not (ak and sk):
@@ -256,7 +237,7 @@ def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | 
             raise InvalidInput(
                 f"{', '.join(set_names)} is set in the environment without {' and '.join(missing)}"
             )
-        project = project_input or env.get(project_name, "").strip()
+        project = project_input or env.key(project_name).strip()
         return AkSkAuth(
             access_key=parse_access_key(ak_name, ak),
             secret_key=parse_secret_key(sk_name, sk),
@@ -267,10 +248,10 @@ def _from_environment(env: Mapping[str, str], project_input: str) -> AkSkAuth | 
     return None
 
 
-def id_token_request(env: Mapping[str, str]) -> IdTokenRequest:
+def id_token_request(env: RunnerEnvironment) -> IdTokenRequest:
     """The runner's ID-token endpoint; without it the job lacks `id-token: write`."""
-    url = env.get(ID_TOKEN_URL_ENV, "").strip()
-    bearer = env.get(ID_TOKEN_TOKEN_ENV, "").strip()
+    url = env.id_token_url.strip()
+    bearer = env.id_token_bearer.strip()
     if not (url and bearer):
         raise InvalidInput(
             f"OIDC needs {ID_TOKEN_URL_ENV} and {ID_TOKEN_TOKEN_ENV}, which the runner sets "
@@ -283,83 +264,9 @@ def id_token_request(env: Mapping[str, str]) -> IdTokenRequest:
     return IdTokenRequest(url=url, bearer=bearer)
 
 
-def session_name(env: Mapping[str, str]) -> str:
+def session_name(env: RunnerEnvironment) -> str:
     """`agency_session_name` for STS: names the run in Huawei's audit trail (2-128 of
     letters, digits and `+=,.@-_`)."""
-    parts = ["codearts-check-logs", env.get("GITHUB_RUN_ID", ""), env.get("GITHUB_RUN_ATTEMPT", "")]
+    parts = ["codearts-check-logs", env.run_id, env.run_attempt]
     name = "-".join(_SESSION_UNSAFE.sub("", part) for part in parts if part)
     return name[:128]
-
-
-def maskable(value: str) -> bool:
-    """Whether `value` is long enough to be accepted, and so masked, as a secret. The entry points
-    register only these before the inputs are parsed: a value too short is refused by the
-    parsers below, never masked first (a one-character token masked would turn `failure` into
-    `failur***`)."""
-    return len(value.strip()) >= MIN_SECRET_LENGTH
-
-
-# -- single values --------------------------------------------------------------------------------
-
-
-def _check_secret_length(name: str, value: str) -> None:
-    if len(value) < MIN_SECRET_LENGTH:
-        raise InvalidInput(
-            f"{name} is shorter than {MIN_SECRET_LENGTH} characters, which no real credential "
-            "is (and masking it would hide those characters in every log line)"
-        )
-
-
-def parse_header_secret(name: str, value: str) -> str:
-    """A token or security token: one header-safe word, of a length a credential has."""
-    _check_secret_length(name, value)
-    if len(value) > MAX_HEADER_SECRET:
-        raise InvalidInput(f"{name} is longer than {MAX_HEADER_SECRET} characters")
-    if any(not ("!" <= ch <= "~") for ch in value):
-        raise InvalidInput(f"{name} contains spaces or characters that cannot be sent in a header")
-    return value
-
-
-def parse_access_key(name: str, value: str) -> str:
-    """An access key: printable ASCII without spaces or commas (it is sent in `Authorization`)."""
-    _check_secret_length(name, value)
-    if len(value) > 256 or any(not ("!" <= ch <= "~") or ch == "," for ch in value):
-        raise InvalidInput(f"{name} must be up to 256 printable ASCII characters without commas")
-    return value
-
-
-def parse_secret_key(name: str, value: str) -> str:
-    """A secret key: printable ASCII (it keys the HMAC and is never sent)."""
-    _check_secret_length(name, value)
-    if len(value) > 256 or any(not ("!" <= ch <= "~") for ch in value):
-        raise InvalidInput(f"{name} must be up to 256 printable ASCII characters")
-    return value
-
-
-def parse_password(name: str, value: str) -> str:
-    """A password: any text without control characters (it travels in a JSON body), at least
-    `MIN_SECRET_LENGTH` long like every secret."""
-    _check_secret_length(name, value)
-    if len(value) > MAX_NAME or any(ch < " " or ch == "\x7f" for ch in value):
-        raise InvalidInput(
-            f"{name} must be at most {MAX_NAME} characters, without control characters"
-        )
-    return value
-
-
-def parse_name(name: str, value: str, *, spaces: bool = True) -> str:
-    """A user, domain, URN, identity-provider ID or audience: printable, bounded."""
-    bad = any(ch < " " or ch == "\x7f" or (not spaces and ch.isspace()) for ch in value)
-    if not value or len(value) > MAX_NAME or bad:
-        kind = "control characters" if spaces else "spaces or control characters"
-        raise InvalidInput(f"{name} must be 1 to {MAX_NAME} characters without {kind}")
-    return value
-
-
-def parse_project_id(name: str, value: str) -> str:
-    """Empty (looked up at IAM), else a project ID: letters, digits, `-`, `_`."""
-    if value and not _PROJECT_ID.fullmatch(value):
-        raise InvalidInput(
-            f"{name} must be 1 to 64 letters, digits, '-' or '_', got {value[:70]!r}"
-        )
-    return value

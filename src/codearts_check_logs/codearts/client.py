@@ -1,81 +1,40 @@
 """The CodeArts Check log-file API: `GET /v1/log-file`, one attempt.
 
-`fetch` sends one request (redirects followed by hand, the credential only on its own origin),
-turns an error answer into a typed error — from the JSON body on any status, since CodeArts reports
-many `CC.*` errors with HTTP 200 — and streams a ZIP body to a writer, hashing it on the way and
-checking its length. An answer that is not a ZIP is read up to `MAX_ERROR_BODY` only, and its
-status is kept whatever happens to the body. Retrying, verifying the ZIP and naming the file are
-the pipeline's business.
+`fetch` sends one request (redirects followed by hand, the credential only on its own origin)
+and streams a ZIP body to a writer, hashing it on the way and checking its length. Any other
+answer becomes a typed error by the rules in `answers`. Retrying, verifying the ZIP and naming
+the file are `download`'s business.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import tenacity
 import urllib3.exceptions
 
-from ..auth.transport import check_transport
-from ..errorbody import is_throttled, parse_error_body, parse_retry_after
-from ..errors import (
-    ActionError,
-    DownloadTimeout,
-    HttpStatusError,
-    InvalidResponse,
-    NetworkError,
-    ServiceError,
-)
-from ..http import (
-    MAX_SMALL_BODY,
-    RETRYABLE_STATUS,
-    CancelToken,
-    Deadline,
-    exponential_backoff,
-    socket_error_name,
-)
+from ..errors import ActionError, DownloadTimeout, HttpStatusError, InvalidResponse, NetworkError
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken
+from ..net.retry import RetryPolicy, policy_for, transport_failure
+from ..net.transport import check_transport
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
+from .answers import bad_success, collect, content_length, status_error
 from .credential_gate import REFUSED, CredentialGate, Turn
 
 LOG_FILE_PATH = "/v1/log-file"
 CHUNK_SIZE = 1 << 18
 """Bytes per read: 256 KiB keeps peak memory flat (a 1 MiB read grows it by a few MiB on large
 ZIPs) at no cost in speed."""
-READ_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
-MAX_ERROR_BODY = MAX_SMALL_BODY
-"""The most of an answer that is not a ZIP that is read (1 MiB, see `http.MAX_SMALL_BODY`); the
-connection is closed after it, and the status is reported with what came."""
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
-NEVER_RETRIED = frozenset({400, 401, 403, 404})
-"""Never retried, whatever the body says: five failed AK/SK attempts lock the key."""
-RETRY_LATER_CODES = frozenset({"CC.00050012"})
-"""Codes that say "try again shortly" on a 200."""
-
-MAX_ATTEMPTS = 5
-MAX_RETRY_AFTER = 60.0
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 20.0
 
 Write = Callable[[bytes], None]
 Announce = Callable[[int | None], None]
 """Told the ZIP's announced length (None when the server gave none) before its first byte."""
-
-
-def retry_wait(state: tenacity.RetryCallState) -> float:
-    """Retry-After when the server gave one (capped), 2-5 s for gateway throttling (Huawei's
-    advice), else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, ActionError):
-        if exc.retry_after is not None:
-            return float(min(exc.retry_after, MAX_RETRY_AFTER))
-        if is_throttled(exc.code):
-            return random.uniform(2.0, 5.0)  # noqa: S311 - jitter, not cryptography
-    return exponential_backoff(BACKOFF_INITIAL, BACKOFF_MAX)(state)
 
 
 @dataclass(frozen=True)
@@ -101,9 +60,11 @@ class LogClient:
         *,
         cancel: CancelToken,
         deadline: Deadline,
+        policy: RetryPolicy | None = None,
         gate: CredentialGate | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._policy = policy or policy_for("codearts")
         self._credentials = credentials
         self._session = session
         self._cancel = cancel
@@ -144,7 +105,7 @@ class LogClient:
                     auth=self._credentials,
                     stream=True,
                     allow_redirects=False,
-                    timeout=self._deadline.timeouts(READ_TIMEOUT),
+                    timeout=self._deadline.timeouts(self._policy.read_timeout),
                 )
             except requests.exceptions.ConnectTimeout:
                 raise self._stalled("could not connect to the service") from None
@@ -175,12 +136,14 @@ class LogClient:
         chunks = self._chunks(response)
         try:
             if not 200 <= status < 300:
-                raise _status_error(response, _collect(chunks), request_id)
+                raise status_error(response, collect(chunks), request_id)
             head = _head(chunks, len(LOCAL_HEADER))
+            # Only the signature, before any byte is written; `download.verify` has the whole
+            # file checked once it is on disk.
             if not looks_like_zip(head):
-                raise _bad_success(response, _collect(chunks, head), request_id)
+                raise bad_success(response, collect(chunks, head), request_id)
             if announce is not None:
-                announce(_content_length(response))
+                announce(content_length(response))
             digest = hashlib.sha256()
             size = 0
             for chunk in _prepend(head, chunks):
@@ -192,7 +155,7 @@ class LogClient:
             exc.http_status = status if exc.http_status is None else exc.http_status
             exc.request_id = exc.request_id or request_id
             raise
-        expected = _content_length(response)
+        expected = content_length(response)
         if expected is not None and size != expected:
             raise InvalidResponse(
                 f"the body ended after {size} of {expected} bytes (truncated ZIP)",
@@ -246,7 +209,7 @@ class LogClient:
         self._cancel.check()
         if self._deadline.remaining() <= 0.05:
             return self._timeout(what, received)
-        return NetworkError(f"{what} for {READ_TIMEOUT:g} s", retryable=True)
+        return NetworkError(f"{what} for {self._policy.read_timeout:g} s", retryable=True)
 
     def _broken(
         self, exc: BaseException, what: str, url: str | None = None, received: int = 0
@@ -255,13 +218,13 @@ class LogClient:
         self._cancel.check()
         if self._deadline.expired:
             return self._timeout(what, received)
-        text = repr(exc)
-        if "IncompleteRead" in text or "InvalidChunkLength" in text:
+        failure = transport_failure(exc)
+        if failure.kind == "truncated":
             return InvalidResponse("the body ended early (truncated ZIP)", retryable=True)
         if url is not None:
             host = urlsplit(url).hostname or "the service"
-            return NetworkError(f"could not reach {host}: {socket_error_name(exc)}")
-        return NetworkError(f"the connection broke while the ZIP arrived: {socket_error_name(exc)}")
+            return NetworkError(f"could not reach {host}: {failure.name}")
+        return NetworkError(f"the connection broke while the ZIP arrived: {failure.name}")
 
 
 def _location(response: requests.Response) -> str:
@@ -292,114 +255,3 @@ def _head(chunks: Iterator[bytes], size: int) -> bytes:
 def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield head
     yield from rest
-
-
-@dataclass(frozen=True)
-class _Body:
-    """An answer that is not a ZIP, as far as it was read."""
-
-    data: bytes
-    ended: str = ""
-    """Why reading stopped before the body's end; empty when it was read whole."""
-
-
-def _collect(chunks: Iterator[bytes], head: bytes = b"") -> _Body:
-    """Read a body that is not a ZIP: up to `MAX_ERROR_BODY` bytes and no further (the caller
-    closes the connection), or until time runs out or the connection breaks. Either way the
-    status already received is what gets reported, with what came."""
-    data = bytearray(head)
-    try:
-        for chunk in chunks:
-            data += chunk
-            if len(data) > MAX_ERROR_BODY:
-                return _Body(
-                    bytes(data[:MAX_ERROR_BODY]),
-                    f"more than {MAX_ERROR_BODY:,} bytes; read no further",
-                )
-    except DownloadTimeout:
-        return _Body(bytes(data), "still arriving when time ran out")
-    except (NetworkError, InvalidResponse):
-        return _Body(bytes(data), "cut short: the connection broke")
-    return _Body(bytes(data))
-
-
-def _content_length(response: requests.Response) -> int | None:
-    value = response.headers.get("Content-Length", "")
-    return int(value) if value.isdigit() else None
-
-
-def _encoding(response: requests.Response) -> str:
-    """The body's content coding, when it has one (we ask for `identity`)."""
-    value = response.headers.get("Content-Encoding", "").strip().lower()
-    return "" if value in {"", "identity"} else value
-
-
-def _describe_body(response: requests.Response, body: _Body) -> str:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
-    encoding = _encoding(response)
-    if encoding:
-        kind = f"{encoding}-encoded {kind}"
-    if not body.data:
-        return f"an empty body ({body.ended})" if body.ended else "an empty body"
-    ended = f" ({body.ended})" if body.ended else ""
-    return f"a {kind} body of {len(body.data)} bytes{ended}"
-
-
-def _status_error(response: requests.Response, body: _Body, request_id: str | None) -> ActionError:
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    parsed = parse_error_body(body.data)
-    if parsed is not None:
-        retryable = status not in NEVER_RETRIED and (
-            status in RETRYABLE_STATUS or is_throttled(parsed.code)
-        )
-        # A body cut at the cap keeps the code and message that came before the cut.
-        described = (
-            f"HTTP {status} {response.reason or 'error'} with {_describe_body(response, body)}"
-        )
-        return ServiceError(
-            parsed.message or (described if body.ended else f"HTTP {status}"),
-            code=parsed.code,
-            http_status=status,
-            request_id=parsed.request_id or request_id,
-            retryable=retryable,
-            retry_after=retry_after,
-        )
-    reason = response.reason or "error"
-    asked = f"; it asked to retry after {retry_after:.0f} s" if retry_after is not None else ""
-    return HttpStatusError(
-        status,
-        f"HTTP {status} {reason} with {_describe_body(response, body)}{asked}",
-        request_id=request_id,
-        retryable=status in RETRYABLE_STATUS,
-        retry_after=retry_after,
-    )
-
-
-def _bad_success(response: requests.Response, body: _Body, request_id: str | None) -> ActionError:
-    """A 2xx that is not a ZIP: an error body (CodeArts uses HTTP 200 for many), else invalid."""
-    parsed = parse_error_body(body.data)
-    if parsed is not None:
-        return ServiceError(
-            parsed.message or "the service reported an error",
-            code=parsed.code,
-            http_status=response.status_code,
-            request_id=parsed.request_id or request_id,
-            retryable=parsed.code in RETRY_LATER_CODES or is_throttled(parsed.code),
-        )
-    encoding = _encoding(response)
-    if encoding and body.data:
-        # We ask for `Accept-Encoding: identity`; a proxy or gateway that compresses anyway has
-        # sent the ZIP wrapped in its encoding.
-        return InvalidResponse(
-            f"the service sent a {encoding}-encoded body, not the ZIP itself (HTTP "
-            f"{response.status_code}, {_describe_body(response, body)}); the action asks for "
-            "Accept-Encoding: identity, so something on the way compressed it",
-            http_status=response.status_code,
-            request_id=request_id,
-        )
-    return InvalidResponse(
-        f"HTTP {response.status_code} carried {_describe_body(response, body)}, not a ZIP",
-        http_status=response.status_code,
-        request_id=request_id,
-    )

@@ -18,7 +18,8 @@ import threading
 from collections.abc import Iterator
 
 from ..errors import ActionError, DownloadTimeout, HttpStatusError, ServiceError
-from ..http import CancelToken, Deadline
+from ..net.budget import Deadline
+from ..net.cancel import CancelToken
 
 REFUSED = 401
 WAKE_SECONDS = 0.5

@@ -1,79 +1,142 @@
-"""The download on disk: a hidden temporary file beside the final name, renamed only when told.
+"""One sub-job's ZIP onto disk: attempts within `timeout-seconds`, each one streamed to a part
+file, verified, and only then renamed to its final name.
 
-Every local failure (folder not writable, disk full, a failing close or rename) is WriteFailed,
-never an OSError escaping, and a failed or abandoned download leaves no partial file behind.
+The attempts loop lives here, under the log-file API's retry policy (`net.retry.CODEARTS`): the
+client makes one attempt, `answers` says whether its failure is worth another. A failed or abandoned
+download leaves no file behind; the artifact service hears nothing until this returns.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import BinaryIO, Self
 
-from ..errors import WriteFailed
+import requests
+import tenacity
+
+from ..errors import ActionError, InvalidResponse
+from ..net.budget import Deadline, watchdog
+from ..net.cancel import CancelToken
+from ..net.retry import RetryPolicy, policy_for, retrying
+from ..net.session import new_session
+from ..textsafe import clean, for_log
+from ..ziplog import reader
+from .client import Announce, Fetched, LogClient
+from .credential_gate import CredentialGate
+from .partfile import PartFile
+
+Log = Callable[[str], None]
+Received = Callable[[int], None]
+"""Told the size of each piece written, for progress bars."""
 
 
-class PartFile:
-    """`with PartFile(dest) as part:` write, `close()`, `commit()`; anything else removes it."""
+@dataclass(frozen=True)
+class Saved:
+    """A verified ZIP under its final name."""
 
-    def __init__(self, dest: Path) -> None:
-        self.dest = dest
-        self.path = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
-        self._handle: BinaryIO | None = None
-        self._committed = False
+    path: Path
+    fetched: Fetched
+    listing: reader.Listing
 
-    def __enter__(self) -> Self:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("xb")
-        except OSError as exc:
-            raise WriteFailed(
-                f"cannot write to {self.path.parent.name}/: {exc.strerror or exc}"
-            ) from None
-        return self
 
-    def write(self, chunk: bytes) -> None:
-        if self._handle is None:
-            raise WriteFailed("the download file is already closed")
-        try:
-            self._handle.write(chunk)
-        except OSError as exc:
-            raise WriteFailed(f"writing the ZIP failed: {exc.strerror or exc}") from None
+def download(
+    sub_job_id: str,
+    dest: Path,
+    *,
+    base_url: str,
+    credentials: requests.auth.AuthBase,
+    budget: float,
+    cancel: CancelToken,
+    gate: CredentialGate,
+    log: Log,
+    announce: Announce | None = None,
+    received: Received | None = None,
+    policy: RetryPolicy | None = None,
+) -> Saved:
+    """The verified ZIP at `dest`, retried within `budget` seconds; an ActionError otherwise.
+    `gate` is the run's (at most one refused credential per run); `announce` hears each
+    attempt's announced length, `received` each piece written; `policy` is the log-file API's
+    unless a test gives its own."""
+    deadline = Deadline(budget)
+    policy = policy or policy_for("codearts")
+    session, tracker = new_session(cancel, follow_redirects=False)  # the client follows them
+    with session, watchdog(deadline, tracker):
+        client = LogClient(
+            base_url,
+            credentials,
+            session,
+            cancel=cancel,
+            deadline=deadline,
+            policy=policy,
+            gate=gate,
+        )
+        attempts = retrying(
+            policy,
+            deadline=deadline,
+            cancel=cancel,
+            retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
+            before_sleep=_retry_logger(log, sub_job_id),
+        )
+        return attempts(_attempt, client, sub_job_id, dest, announce, received)
 
-    def close(self) -> None:
-        """Flush and close; the last buffered bytes can still hit a full disk here."""
-        handle, self._handle = self._handle, None
-        if handle is None:
-            return
-        try:
-            handle.close()
-        except OSError as exc:
-            raise WriteFailed(f"writing the ZIP failed: {exc.strerror or exc}") from None
 
-    def commit(self) -> None:
-        """Give the verified file its final name (replacing an older download of the same ID)."""
-        self.close()
-        try:
-            os.replace(self.path, self.dest)
-        except OSError as exc:
-            raise WriteFailed(f"cannot save {self.dest.name}: {exc.strerror or exc}") from None
-        self._committed = True
+def _attempt(
+    client: LogClient,
+    sub_job_id: str,
+    dest: Path,
+    announce: Announce | None,
+    received: Received | None,
+) -> Saved:
+    with PartFile(dest) as part:
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                self._handle.close()
-            self._handle = None
-        if not self._committed:
-            # Not unlink(missing_ok=True): below a file that raises NotADirectoryError, which
-            # would replace the error already on its way out.
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+        def write(chunk: bytes) -> None:
+            part.write(chunk)
+            if received is not None:
+                received(len(chunk))
+
+        fetched = client.fetch(sub_job_id, write, announce)
+        part.close()
+        listing = verify(part.path, fetched)
+        part.commit()
+    return Saved(path=dest, fetched=fetched, listing=listing)
+
+
+def verify(path: Path, fetched: Fetched) -> reader.Listing:
+    """The ZIP's central directory read back. A ZIP that looks cut short is worth another attempt
+    only when the server did not confirm its length; one that arrived at its announced length is
+    complete but damaged, and another attempt would fetch the same bytes."""
+    try:
+        # The client already asked `reader` whether the first bytes look like a ZIP (before any
+        # byte is written); the whole file can only be checked here, once it is on disk. Two
+        # questions to the one ZIP parser, at the two moments the bytes exist.
+        return reader.inspect(path)
+    except reader.BadZip as exc:
+        if fetched.length_confirmed:
+            message = (
+                f"the ZIP is complete but damaged: all {fetched.size} bytes the service "
+                f"announced arrived, but {exc}; not retried, since the service would send the "
+                "same bytes again"
+            )
+        elif exc.truncated:
+            message = f"the ZIP looks truncated (the service did not announce its length): {exc}"
+        else:
+            message = f"the ZIP is damaged: {exc}"
+        raise InvalidResponse(
+            message,
+            http_status=fetched.http_status,
+            request_id=fetched.request_id,
+            retryable=exc.truncated and not fetched.length_confirmed,
+        ) from None
+
+
+def _retry_logger(log: Log, sub_job_id: str) -> Callable[[tenacity.RetryCallState], None]:
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        code = for_log(clean(exc.code, 200)) if isinstance(exc, ActionError) else "an error"
+        log(
+            f"{sub_job_id}: attempt {state.attempt_number} failed with {code}; "
+            f"retrying in {state.upcoming_sleep:.1f} s"
+        )
+
+    return before_sleep

@@ -10,25 +10,29 @@ could not be written, always exits non-zero.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 
-from .. import app, inputs, secrets
+from .. import app, masking
 from ..auth import ways
-from ..errors import InternalError, InvalidInput, WriteFailed
+from ..auth.values import maskable
+from ..environment import RunnerEnvironment
+from ..errors import InternalError, WriteFailed
 from ..github import commands
-from ..http import CancelToken
+from ..inputs.paths import workspace_from
+from ..inputs.settings import InvalidSettings, parse_settings, raw_inputs
+from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
-from ..render.textsafe import clean
+from ..textsafe import clean
 from .library_logs import route_library_logs
 from .signals import Signals, leave
 
 
 def main() -> int:
     """Run the action with the runner's environment; returns the exit status."""
-    env = os.environ
+    env = RunnerEnvironment.read(os.environ)
     cancel = CancelToken()
     try:
         mask_secrets(env)
@@ -46,29 +50,23 @@ def main() -> int:
     return leave(code)
 
 
-def mask_secrets(env: Mapping[str, str]) -> None:
-    """Have every secret input (and the environment's, `ways.SECRET_ENV`) masked by the runner and
-    scrubbed by us; secrets learnt later (a derived credential, the signature of a
+def mask_secrets(env: RunnerEnvironment) -> None:
+    """Have every secret input (and the environment's, `environment.SECRET_ENV`) masked by the
+    runner and scrubbed by us; secrets learnt later (a derived credential, the signature of a
     signed upload URL) are masked as they arrive. A value too short to be a secret is left alone:
     the parsers refuse it, and masking it would edit every line that holds its characters."""
-    secrets.on_register(commands.mask)
-    names = [inputs.env_name(name) for name in ways.SECRET_INPUTS] + list(ways.SECRET_ENV)
-    for name in names:
-        raw = env.get(name, "")
-        if ways.maskable(raw):
-            secrets.register(raw.strip())  # what surrounds it is spaces: not secret
+    masking.on_register(commands.mask)
+    given = [env.input(name) for name in ways.SECRET_INPUTS] + env.secret_values()
+    for raw in given:
+        if maskable(raw):
+            masking.register(raw.strip())  # what surrounds it is spaces: not secret
 
 
-def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:
-    raw = inputs.raw_inputs(env)
+def _run(env: RunnerEnvironment, cancel: CancelToken) -> tuple[Outcome, bool]:
     try:
-        fail_on_error = inputs.parse_bool("fail-on-error", raw["fail-on-error"])
-    except InvalidInput:
-        fail_on_error = True
-    try:
-        settings = inputs.parse_settings(raw, inputs.workspace_from(env), env)
-    except InvalidInput as exc:
-        return Outcome.failed(exc), fail_on_error
+        settings = parse_settings(raw_inputs(env), workspace_from(env.workspace), env)
+    except InvalidSettings as exc:
+        return Outcome.failed(exc), exc.fail_on_error
     commands.group(f"Fetching {len(settings.sub_job_ids)} CodeArts Check log package(s)")
     try:
         outcome = app.run(settings, env, log=commands.log, cancel=cancel)
@@ -77,14 +75,14 @@ def _run(env: Mapping[str, str], cancel: CancelToken) -> tuple[Outcome, bool]:
     return outcome, settings.fail_on_error
 
 
-def publish(outcome: Outcome, env: Mapping[str, str], *, fail_on_error: bool) -> Outcome:
+def publish(outcome: Outcome, env: RunnerEnvironment, *, fail_on_error: bool) -> Outcome:
     """Outputs, then the summary, then annotations and the headline; a channel that fails is
     reported on the ones after it. Returns the outcome with those failures recorded."""
     problems: list[str] = []
-    output_path = env.get("GITHUB_OUTPUT", "")
+    output_path = env.output_file
     if output_path:
         problems += _attempt(lambda: commands.write_outputs(output_path, outputs_for(outcome)))
-    summary_path = env.get("GITHUB_STEP_SUMMARY", "")
+    summary_path = env.summary_file
     if summary_path:
         described = replace(outcome, channel_errors=tuple(problems))
         problems += _attempt(

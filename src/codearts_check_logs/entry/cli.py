@@ -15,12 +15,17 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
-from .. import __version__, app, inputs, secrets
-from ..auth.ways import SECRET_ENV, maskable
+from .. import __version__, app, masking
+from ..auth.values import maskable
+from ..environment import RunnerEnvironment
 from ..errors import InternalError, InvalidInput
-from ..http import CancelToken
+from ..inputs.metadata import input_specs
+from ..inputs.paths import workspace_from
+from ..inputs.settings import parse_settings
+from ..inputs.values import FALSE_WORDS, TRUE_WORDS
+from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..pipeline import Progress
 from ..render.json_report import json_report
@@ -82,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("ids", nargs="*", metavar="SUB_JOB_ID", help="sub-job IDs to fetch")
-    for spec in inputs.input_specs().values():
+    for spec in input_specs().values():
         help_text = spec.description
         if spec.name in SDK_ONLY:
             continue
@@ -143,7 +148,7 @@ def flag_words(argv: Sequence[str]) -> list[str]:
                 out.append(f"{word}={value}")  # argparse says what is wrong with it
             else:
                 flag = words[word]
-                out.append(f"--{flag}" if value in inputs.TRUE_WORDS else f"--no-{flag}")
+                out.append(f"--{flag}" if value in TRUE_WORDS else f"--no-{flag}")
         else:
             out.append(word)
         index += 1
@@ -151,18 +156,18 @@ def flag_words(argv: Sequence[str]) -> list[str]:
 
 
 def _is_bool(word: str) -> bool:
-    return word in inputs.TRUE_WORDS | inputs.FALSE_WORDS
+    return word in TRUE_WORDS | FALSE_WORDS
 
 
-def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
+def raw_inputs(args: argparse.Namespace, env: RunnerEnvironment) -> dict[str, str]:
     """The options as the action's raw inputs, secrets read from the environment."""
     values = vars(args)
     raw: dict[str, str] = {}
-    for name in inputs.input_specs():
+    for name in input_specs():
         if name in SDK_ONLY:
             raw[name] = ""  # the environment fallback reads the SDK's variables
         elif name in SECRET_FROM_ENV:
-            raw[name] = env.get(values[f"{name.replace('-', '_')}_env"], "").strip()
+            raw[name] = env.named.get(secret_variable(args, name), "").strip()
         elif name == "sub-job-id":
             raw[name] = " ".join([*values[name], *args.ids])
         elif name in FLAGS:
@@ -172,13 +177,19 @@ def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, st
     return raw
 
 
+def secret_variable(args: argparse.Namespace, name: str) -> str:
+    """The variable holding secret input `name` (`--token-env`, `--iam-password-env`)."""
+    return str(vars(args)[f"{name.replace('-', '_')}_env"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, fetch, print the outcome; returns the exit status (see EPILOG)."""
     cancel = CancelToken()
     signals = Signals(cancel)
     args = build_parser().parse_args(flag_words(sys.argv[1:] if argv is None else argv))
     try:
-        code = _run(args, os.environ, cancel, signals)
+        named = [secret_variable(args, name) for name in SECRET_FROM_ENV]
+        code = _run(args, RunnerEnvironment.read(os.environ, named=named), cancel, signals)
     except BrokenPipeError:  # stdout closed early (`| head`): nothing left to tell
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_FAILED
@@ -189,16 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(
-    args: argparse.Namespace, env: Mapping[str, str], cancel: CancelToken, signals: Signals
+    args: argparse.Namespace, env: RunnerEnvironment, cancel: CancelToken, signals: Signals
 ) -> int:
     raw = raw_inputs(args, env)
-    for value in (*(raw[name] for name in SECRET_FROM_ENV), *(env.get(n, "") for n in SECRET_ENV)):
+    for value in (*(raw[name] for name in SECRET_FROM_ENV), *env.secret_values()):
         if maskable(value):  # one too short is refused below, never masked first
-            secrets.register(value.strip())
+            masking.register(value.strip())
     try:
-        settings = inputs.parse_settings(raw, inputs.workspace_from({}), env)
+        settings = parse_settings(raw, workspace_from(""), env)
     except InvalidInput as exc:
-        print(f"{PROG}: error: {secrets.redact(exc.message)}", file=sys.stderr)
+        print(f"{PROG}: error: {masking.redact(exc.message)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     log, progress = _reporters()
@@ -208,10 +219,10 @@ def _run(
     except Exception as exc:  # a defect still ends in a report
         outcome = Outcome.failed(InternalError(type(exc).__name__))
     if args.json:
-        report = secrets.redact_values(json_report(outcome), fixed_value)  # texts, not values
+        report = masking.redact_values(json_report(outcome), fixed_value)  # texts, not values
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print(secrets.redact(render_text(outcome)), end="")
+        print(masking.redact(render_text(outcome)), end="")
     sys.stdout.flush()
     return exit_status(outcome, signals.received, fail_on_error=settings.fail_on_error)
 
@@ -228,10 +239,10 @@ def _reporters() -> tuple[Callable[[str], None], Progress]:
     """Log lines and progress: bars on a terminal, plain lines anywhere else."""
     if sys.stderr.isatty():
         terminal = TerminalProgress(sys.stderr)
-        return lambda line: terminal.write(secrets.redact(line)), terminal
+        return lambda line: terminal.write(masking.redact(line)), terminal
 
     def log(line: str) -> None:
-        print(secrets.redact(line), file=sys.stderr, flush=True)
+        print(masking.redact(line), file=sys.stderr, flush=True)
 
     return log, LineProgress(log)
 

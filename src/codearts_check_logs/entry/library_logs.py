@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ..render.textsafe import clean, for_log
+from ..textsafe import clean, for_log
 
 _PACKAGE = __package__.rsplit(".", 1)[0] if __package__ else "codearts_check_logs"
 

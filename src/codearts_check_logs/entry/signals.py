@@ -13,7 +13,7 @@ import sys
 import threading
 from types import FrameType
 
-from ..http import CancelToken
+from ..net.cancel import CancelToken
 
 
 class Signals:

@@ -17,8 +17,8 @@ from actions_toolkit.command import issue_command
 from actions_toolkit.file_command import prepare_key_value_message
 
 from ..errors import WriteFailed
-from ..render.textsafe import for_log
-from ..secrets import redact
+from ..masking import redact
+from ..textsafe import for_log
 
 TITLE = "CodeArts Check logs"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..outcome import Outcome
-from .textsafe import clean
+from ..textsafe import clean
 from .triage import triage_json
 
 SCHEMA_VERSION = 1

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 
 from ..outcome import Failure, Outcome, SubJobResult
+from ..textsafe import clean, md
 from ..ziplog.reader import Listing
 from .budget import Budget
 from .hints import hint_for
-from .textsafe import clean, md
 from .triage import share, triage_md
 
 TITLE = "CodeArts Check logs"

@@ -27,10 +27,10 @@ import json
 from typing import Any
 
 from ..errors import is_local_code
+from ..masking import redact, redact_values
 from ..outcome import Outcome, SubJobResult
-from ..secrets import redact, redact_values
+from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
-from .textsafe import clean
 from .triage import notice
 
 OUTPUT_BYTES = 900_000

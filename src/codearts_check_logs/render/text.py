@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..outcome import Outcome
+from ..textsafe import clean, for_log
 from .hints import hint_for
 from .markdown import MAX_NAME, format_size, headline
-from .textsafe import clean, for_log
 from .triage import triage_text
 
 LISTED_NAMES = 5

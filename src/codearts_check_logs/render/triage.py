@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..textsafe import clean, clean_layout, for_log, md
 from ..ziplog.triage import MemberTriage, Problem, Triage
 from .budget import Budget
-from .textsafe import clean, clean_layout, for_log, md
 
 SECTION_BYTES = 32 * 1024
 """The most one sub-job's triage may take in the summary."""

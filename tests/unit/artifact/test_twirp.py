@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import requests
@@ -12,9 +13,12 @@ import responses
 from devtools.doubles.slow import SlowServer, answer
 from responses.registries import OrderedRegistry
 
-from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError
+from codearts_check_logs import masking
+from codearts_check_logs.artifact.twirp import ResultsClient, TwirpError, register_sas_signature
 from codearts_check_logs.errors import Cancelled
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import RESULTS
 
 ORIGIN = "https://results-receiver.actions.githubusercontent.com"
 TWIRP = f"{ORIGIN}/twirp/github.actions.results.api.v1.ArtifactService"
@@ -33,7 +37,11 @@ def client(waits: list[float] | None = None, base_delay: float = 0.0) -> Results
     if waits is not None:
         cancel.sleep = waits.append  # type: ignore[method-assign,assignment]
     return ResultsClient(
-        ORIGIN, "runtime-token", requests.Session(), cancel=cancel, base_delay=base_delay
+        ORIGIN,
+        "runtime-token",
+        requests.Session(),
+        cancel=cancel,
+        policy=replace(RESULTS, initial=base_delay),
     )
 
 
@@ -124,7 +132,7 @@ def test_a_storage_quota_refusal_is_final(status: int) -> None:
 def test_a_cancel_ends_the_retry_wait(ordered: responses.RequestsMock) -> None:
     ordered.post(f"{TWIRP}/ListArtifacts", status=503, json={})
     cancel = CancelToken()
-    made = ResultsClient(ORIGIN, "t", requests.Session(), cancel=cancel, base_delay=30.0)
+    made = ResultsClient(ORIGIN, "t", requests.Session(), cancel=cancel, policy=RESULTS)
     threading.Timer(0.2, cancel.cancel).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
@@ -138,7 +146,11 @@ def test_an_endless_error_body_is_not_read_to_its_end() -> None:
     with SlowServer(answer("body", status=503, interval=0, piece=1 << 16)) as server:
         started = time.monotonic()
         results = ResultsClient(
-            server.url, "runtime-token", requests.Session(), cancel=CancelToken(), base_delay=0.0
+            server.url,
+            "runtime-token",
+            requests.Session(),
+            cancel=CancelToken(),
+            policy=replace(RESULTS, initial=0.0),
         )
         with pytest.raises(TwirpError) as caught:
             results.call("CreateArtifact", {}, Deadline(30))
@@ -148,3 +160,19 @@ def test_an_endless_error_body_is_not_read_to_its_end() -> None:
     assert "after 5 attempts" in str(caught.value)
     assert elapsed < 10
     assert sum(server.sent) < 5 * (64 << 20)
+
+
+SAS = "https://acct.blob.core.windows.net/c/b.zip?sv=2024-11-04&sr=b&sp=cw&sig=Ab%2Fc%2Bd%3D"
+
+
+def test_signature_is_registered_raw_and_decoded() -> None:
+    register_sas_signature(SAS)
+    assert masking.redact("a Ab%2Fc%2Bd%3D b Ab/c+d= c") == "a *** b *** c"
+
+
+def test_the_signed_url_in_an_answer_is_registered_as_it_arrives(
+    ordered: responses.RequestsMock,
+) -> None:
+    ordered.post(f"{TWIRP}/CreateArtifact", json={"ok": True, "signed_upload_url": SAS})
+    client().call("CreateArtifact", {}, Deadline(60))
+    assert masking.redact("Ab%2Fc%2Bd%3D and Ab/c+d=") == "*** and ***"

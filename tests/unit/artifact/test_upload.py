@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,14 @@ from devtools.doubles.results import (
 from devtools.doubles.slow import Kind, SlowServer, answer
 from responses import matchers
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.artifact import environment
 from codearts_check_logs.artifact.upload import ArtifactService, UploadedArtifact, expiration
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import ArtifactUploadFailed
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.retry import BLOB, RESULTS
 from tests.conftest import SampleFile
 from tests.unit.artifact.test_environment import JOB_ID, ORIGIN, RUN_ID, env, token
 
@@ -49,9 +53,14 @@ RESERVED = "is now reserved for this workflow run"
 
 
 def service(**overrides: str) -> ArtifactService:
-    found = environment.from_env(env(**overrides))
+    found = environment.from_env(RunnerEnvironment.read(env(**overrides)))
     assert found is not None
-    return ArtifactService(found, cancel=CancelToken(), retry_base_delay=0.0, blob_backoff=0.0)
+    return ArtifactService(
+        found,
+        cancel=CancelToken(),
+        results_policy=replace(RESULTS, initial=0.0),
+        blob_policy=replace(BLOB, initial=0.0),
+    )
 
 
 def upload(
@@ -356,7 +365,7 @@ def test_a_blob_failure_names_the_artifact_hides_the_signature_and_reserves_the_
     assert "${{ github.run_attempt }}" in error.message
     for sig in SIG_VALUES:
         assert sig not in str(error)
-        assert secrets.redact(f"x {sig} y") == f"x {secrets.REPLACEMENT} y"
+        assert masking.redact(f"x {sig} y") == f"x {masking.REPLACEMENT} y"
     assert "FinalizeArtifact" not in methods(mocked)
 
 
@@ -606,7 +615,7 @@ def test_local_artifact_service_for_the_demo(tmp_path: Path) -> None:
     path = tmp_path / NAME
     path.write_bytes(DATA)
     with local_artifact_service() as (double, variables):
-        found = environment.from_env(variables)
+        found = environment.from_env(RunnerEnvironment.read(variables))
         assert found is not None
         result = upload(ArtifactService(found, cancel=CancelToken()), path)
         assert double.finalized(NAME)[0].id == int(result.artifact_id)

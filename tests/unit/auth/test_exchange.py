@@ -11,7 +11,7 @@ from devtools.doubles.cloud import HuaweiCloud
 from devtools.doubles.iam import TOKENS_PATH, password_body
 from devtools.doubles.slow import SlowServer, answer
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.auth import exchange as exchange_module
 from codearts_check_logs.auth.exchange import (
     GITHUB,
@@ -21,7 +21,8 @@ from codearts_check_logs.auth.exchange import (
     parse_expiry,
 )
 from codearts_check_logs.errors import AuthFailed, Cancelled
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net import capped
+from codearts_check_logs.net.cancel import CancelToken
 
 STEP = "password token"
 
@@ -191,7 +192,7 @@ def test_temporary_keys_too_short_to_be_secrets_are_refused_not_masked() -> None
     found = {"access": "A" * 20, "secret": "e", "securitytoken": "T" * 100}
     with pytest.raises(AuthFailed, match="without an access key"):
         keys_from(found, service=IAM, step="s", started=0, duration=1)
-    assert secrets.redact("failure AAAAAAAAAAAAAAAAAAAA") == "failure ***"
+    assert masking.redact("failure AAAAAAAAAAAAAAAAAAAA") == "failure ***"
 
 
 def test_a_redirect_whose_location_is_not_utf8_is_a_refusal(
@@ -208,8 +209,9 @@ def test_an_endless_answer_one_byte_per_chunk_costs_the_cap(
     exchange: Exchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """GitHub's ID-token endpoint sending an endless body a byte per chunk: the memory is the
-    cap's (here 100 kB), not some fifty times it."""
-    monkeypatch.setattr(exchange_module, "MAX_BODY", 100_000)
+    cap's (here 100 kB instead of 1 MiB, so that the test is quick), not some fifty times it."""
+    cap = 100_000
+    monkeypatch.setattr(exchange_module, "read_capped", lambda r: capped.read_capped(r, cap))
     with SlowServer(answer("body", interval=0, piece=1)) as server:
         tracemalloc.start()
         try:

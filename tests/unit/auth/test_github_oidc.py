@@ -7,7 +7,7 @@ import pytest
 from devtools.doubles.cloud import HuaweiCloud
 from devtools.doubles.idtoken import b64url_decode
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.github_oidc import STEP, fetch_id_token, token_url
 from codearts_check_logs.auth.ways import IdTokenRequest
@@ -37,7 +37,7 @@ def test_the_url_gets_the_audience() -> None:
 def test_githubs_default_audience(exchange: Exchange, cloud: HuaweiCloud) -> None:
     token = fetch_id_token(exchange, request_of(cloud))
     assert audience_of(token) == cloud.github.default_audience
-    assert secrets.redact(token) == "***"
+    assert masking.redact(token) == "***"
     assert cloud.where_sent(cloud.github.request_token) == {"github-oidc"}
 
 

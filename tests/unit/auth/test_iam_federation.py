@@ -8,7 +8,7 @@ from devtools.doubles.account import ManualClock
 from devtools.doubles.cloud import IAM3_AUDIENCE, HuaweiCloud
 from devtools.doubles.iam import ID_TOKEN_PATH, SECURITY_TOKENS_PATH
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.iam_federation import (
     CREDENTIALS_STEP,
@@ -43,7 +43,7 @@ def test_id_token_to_temporary_keys(
     assert second.json()["auth"]["identity"]["token"] == {"id": token, "duration_seconds": 3600}
     assert cloud.where_sent(id_token) == {"iam"}
     assert cloud.where_sent(token) == {"iam"}
-    assert secrets.redact(f"{token} {keys.secret_key}") == "*** ***"
+    assert masking.redact(f"{token} {keys.secret_key}") == "*** ***"
 
 
 def test_the_wrong_audience(exchange: Exchange, cloud: HuaweiCloud) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from devtools.doubles.cloud import HuaweiCloud
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.iam_password import STEP, TOKENS_PATH, password_token
 from codearts_check_logs.errors import AuthFailed
@@ -33,7 +33,7 @@ def test_a_token_scoped_to_the_regions_project(exchange: Exchange, cloud: Huawei
     assert (call.method, call.path, call.query) == ("POST", TOKENS_PATH, "nocatalog=true")
     assert call.header("Content-Type") == "application/json;charset=UTF-8"
     assert cloud.where_sent(cloud.password) == {"iam"}
-    assert secrets.redact(f"token {token}") == "token ***"
+    assert masking.redact(f"token {token}") == "token ***"
 
 
 def test_a_token_scoped_by_project_id(exchange: Exchange, cloud: HuaweiCloud) -> None:
@@ -107,4 +107,4 @@ def test_a_success_without_a_usable_token(
     with pytest.raises(AuthFailed, match=expected) as caught:
         obtain(exchange, cloud)
     assert caught.value.code == "AUTH_FAILED"
-    assert secrets.redact("failure") == "failure", "a token too short is refused, never masked"
+    assert masking.redact("failure") == "failure", "a token too short is refused, never masked"

@@ -14,16 +14,19 @@ from devtools.doubles.codearts import Simulator
 from devtools.doubles.iam import PROJECTS_PATH, TOKENS_PATH
 from devtools.doubles.sts import ASSUME_PATH
 
-from codearts_check_logs import inputs
+from codearts_check_logs import masking
 from codearts_check_logs.auth.credentials import (
     RENEW_MARGIN_SECONDS,
     SignedCredentials,
     TokenCredentials,
 )
+from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.resolver import Endpoints, Resolver
 from codearts_check_logs.auth.ways import choose_way
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import AuthFailed
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.inputs.metadata import input_specs
+from codearts_check_logs.net.cancel import CancelToken
 
 ID = "a777ff00d3cf4d369d87066806ae0001"
 
@@ -43,10 +46,10 @@ def resolver(
     project_id: bool = False,
     **changes: str,
 ) -> Resolver:
-    raw = {name: spec.default for name, spec in inputs.input_specs().items()}
+    raw = {name: spec.default for name, spec in input_specs().items()}
     raw.update(cloud.inputs(way, project_id=project_id))
     raw.update({k.replace("_", "-"): v for k, v in changes.items()})
-    auth = choose_way(raw, cloud.github.env())
+    auth = choose_way(raw, RunnerEnvironment.read(cloud.github.env()))
     endpoints = Endpoints(cloud.region, gateway.base_url, cloud.iam.url, cloud.sts.url)
     return Resolver(auth, endpoints, cancel=CancelToken(), budget=20, clock=clock)
 
@@ -54,6 +57,27 @@ def resolver(
 def download(credentials: requests.auth.AuthBase, gateway: Simulator) -> int:
     url = f"{gateway.base_url}/v1/log-file"
     return requests.get(url, params={"sub_job_id": ID}, auth=credentials, timeout=10).status_code
+
+
+def test_aksk_with_a_project_opens_no_session_and_registers_nothing(
+    cloud: HuaweiCloud,
+    gateway: Simulator,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing to exchange: no session and no watchdog thread (both come with an exchange);
+    the keys were masked at the entry point, not again."""
+    told: list[str] = []
+    masking.on_register(told.append)
+
+    def no_exchange(**_: object) -> None:
+        raise AssertionError("an exchange was opened")
+
+    monkeypatch.setattr(Exchange, "opened", no_exchange)
+    credentials = resolver(cloud, gateway, clock, "aksk", project_id=True).credentials()
+    assert isinstance(credentials, SignedCredentials)
+    assert told == []
+    assert download(credentials, gateway) == 200
 
 
 @pytest.mark.parametrize("way", AUTH_WAYS)

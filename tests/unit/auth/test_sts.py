@@ -8,7 +8,7 @@ from devtools.doubles.account import ManualClock
 from devtools.doubles.cloud import HuaweiCloud
 from devtools.doubles.sts import ASSUME_PATH
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.auth.credentials import AccessKeys
 from codearts_check_logs.auth.exchange import Exchange
 from codearts_check_logs.auth.sts import STEP, assume_agency_with_oidc
@@ -44,7 +44,7 @@ def test_temporary_keys_for_an_hour(
     assert call.json()["agency_session_name"] == "codearts-check-logs-42"
     assert call.header("Authorization") is None  # unsigned
     assert cloud.where_sent(id_token) == {"sts"}
-    assert secrets.redact(keys.security_token) == "***"
+    assert masking.redact(keys.security_token) == "***"
 
 
 def test_an_audience_the_provider_does_not_list(

@@ -16,7 +16,8 @@ from codearts_check_logs.errors import (
     NetworkError,
     ServiceError,
 )
-from codearts_check_logs.http import CancelToken, Deadline
+from codearts_check_logs.net.budget import Deadline
+from codearts_check_logs.net.cancel import CancelToken
 
 REFUSAL = ServiceError("Incorrect IAM authentication information", code="APIGW.0301")
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.entry import action
+from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import InvalidInput
 from codearts_check_logs.outcome import Outcome
 from tests.samples import failed_result, ok_result, outcome_of
@@ -22,7 +23,9 @@ def publish(
 ) -> tuple[Outcome, str]:
     stream = io.StringIO()
     with redirect_stdout(stream):
-        published = action.publish(outcome, env, fail_on_error=fail_on_error)
+        published = action.publish(
+            outcome, RunnerEnvironment.read(env), fail_on_error=fail_on_error
+        )
     return published, stream.getvalue()
 
 
@@ -79,21 +82,23 @@ def test_a_cancelled_run_never_exits_zero(fail_on_error: bool) -> None:
 def test_the_token_is_masked_before_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     with redirect_stdout(stream):
-        action.mask_secrets({"INPUT_TOKEN": "  the-token-value-123  "})
+        action.mask_secrets(RunnerEnvironment.read({"INPUT_TOKEN": "  the-token-value-123  "}))
     assert stream.getvalue().splitlines() == [
-        f"::add-mask::{form}" for form in secrets.spellings("the-token-value-123")
+        f"::add-mask::{form}" for form in masking.spellings("the-token-value-123")
     ]
-    assert secrets.redact("x the-token-value-123") == "x ***"
-    assert secrets.redact("x the&#45;token&#x2D;value-123") == "x ***"
+    assert masking.redact("x the-token-value-123") == "x ***"
+    assert masking.redact("x the&#45;token&#x2D;value-123") == "x ***"
 
 
 @pytest.mark.parametrize("value", ["e", "1234567", "failure", "  short  "])
 def test_a_value_too_short_to_be_a_secret_is_never_masked(value: str) -> None:
     stream = io.StringIO()
     with redirect_stdout(stream):
-        action.mask_secrets({"INPUT_TOKEN": value, "INPUT_IAM-PASSWORD": value})
+        action.mask_secrets(
+            RunnerEnvironment.read({"INPUT_TOKEN": value, "INPUT_IAM-PASSWORD": value})
+        )
     assert stream.getvalue() == ""
-    assert secrets.redact("failure") == "failure"
+    assert masking.redact("failure") == "failure"
 
 
 def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
@@ -115,8 +120,8 @@ def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
     }
     stream = io.StringIO()
     with redirect_stdout(stream):
-        action.mask_secrets(env)
+        action.mask_secrets(RunnerEnvironment.read(env))
     masked = {line.removeprefix("::add-mask::") for line in stream.getvalue().splitlines()}
     public = {"INPUT_IAM-USER", "HUAWEI_CLOUD_PROJECT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL"}
     secret_names = set(env) - public
-    assert masked == {form for name in secret_names for form in secrets.spellings(env[name])}
+    assert masked == {form for name in secret_names for form in masking.spellings(env[name])}

@@ -17,9 +17,9 @@ from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 
 from codearts_check_logs import __version__
-from codearts_check_logs import inputs as config
 from codearts_check_logs.auth import ways
 from codearts_check_logs.entry import cli
+from codearts_check_logs.inputs.metadata import input_specs
 from tests.conftest import ID1, ID2, TOKEN
 
 
@@ -52,7 +52,7 @@ def test_every_secret_input_comes_from_the_environment() -> None:
 def test_options_mirror_the_inputs() -> None:
     parser = cli.build_parser()
     options = {a.dest for a in parser._actions}
-    assert set(config.input_specs()) - set(ways.SECRET_INPUTS) <= options
+    assert set(input_specs()) - set(ways.SECRET_INPUTS) <= options
     for secret in ways.SECRET_INPUTS:  # secrets on a command line end up in process listings
         assert f"--{secret}" not in parser.format_help().split()
 

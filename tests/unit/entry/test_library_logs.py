@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.entry.library_logs import route_library_logs
 
 
 def test_records_become_clean_lines_named_by_their_module() -> None:
     lines: list[str] = []
     route_library_logs(lines.append)
-    secrets.register("hidden-value-123")
+    masking.register("hidden-value-123")
     logging.getLogger("codearts_check_logs.artifact.twirp").info(
         "retrying %s\n::error::fake ##[error]x hidden-value-123", "now"
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from codearts_check_logs.entry.signals import Signals
-from codearts_check_logs.http import CancelToken
+from codearts_check_logs.net.cancel import CancelToken
 
 
 @pytest.fixture

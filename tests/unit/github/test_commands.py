@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.errors import WriteFailed
 from codearts_check_logs.github import commands
 from tests.samples import HOSTILE, failed_result
@@ -28,7 +28,7 @@ def test_annotation_is_one_command_line(text: str) -> None:
 def test_outputs_round_trip_as_given(tmp_path: Path) -> None:
     """Outputs arrive scrubbed text by text (render.outputs): scrubbing the whole value here
     could let a secret change a fixed value."""
-    secrets.register("failure-0")
+    masking.register("failure-0")
     path = tmp_path / "output"
     path.touch()
     commands.write_outputs(str(path), {"a": "one", "b": "failure-0 x\ny"})

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codearts_check_logs.render.budget import CUT, Budget, fit, json_size, shorten, utf8_size
-from codearts_check_logs.render.textsafe import md
+from codearts_check_logs.textsafe import md
 
 # Characters whose size grows most when escaped: entities in Markdown, \u escapes in JSON.
 HOSTILE_CHARS = '|<>&@#"\\`😀é a'

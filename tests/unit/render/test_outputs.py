@@ -8,12 +8,12 @@ from pathlib import Path
 
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import inputs as config
-from codearts_check_logs import secrets
+from codearts_check_logs import masking, textsafe
 from codearts_check_logs.errors import InternalError, InvalidInput
 from codearts_check_logs.github import commands
+from codearts_check_logs.inputs.metadata import action_metadata
 from codearts_check_logs.outcome import Outcome, SubJobResult, failure
-from codearts_check_logs.render import outputs, textsafe
+from codearts_check_logs.render import outputs
 from codearts_check_logs.render.budget import CUT
 from codearts_check_logs.ziplog.triage import MemberTriage, Problem, Triage
 from tests.conftest import ID1, ID2
@@ -94,7 +94,7 @@ def test_problems_output_totals_the_triaged_zips() -> None:
     values = outputs.outputs_for(outcome_of(triaged(ID1, 3), triaged(ID2, 0)))
     assert values["problems"] == "3"
     assert [r["problems"] for r in json.loads(values["results"])] == [3, 0]
-    assert tuple(values) == config.output_names()
+    assert tuple(values) == tuple(action_metadata()["outputs"])
 
 
 def test_problems_output_is_empty_when_nothing_was_triaged() -> None:
@@ -246,7 +246,7 @@ def test_no_secret_changes_a_fixed_value() -> None:
     """Secrets that happen to be (part of) fixed values: the status, sizes, digests and local
     codes stay whole; texts are scrubbed field by field, `results` before it is encoded."""
     for secret in ("failure", "11319", "ab" * 6, "INTERNAL", "codearts-check-logs"):
-        secrets.register(secret)
+        masking.register(secret)
     defect = failure(ID2, InternalError("KeyError"))
     values = outputs.outputs_for(outcome_of(ok_result(), defect))
     assert values["status"] == "failure"
@@ -259,7 +259,7 @@ def test_no_secret_changes_a_fixed_value() -> None:
 
 
 def test_service_codes_are_service_text_and_scrubbed() -> None:
-    secrets.register("CC.00000003")
+    masking.register("CC.00000003")
     values = outputs.outputs_for(outcome_of(failed_result("expired")))
     assert values["error-code"] == "***"
     assert json.loads(values["results"])[0]["error_code"] == "***"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from devtools.doubles.logs import PROBLEM_LINES, realistic_log_package
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 from codearts_check_logs.render import markdown
 from codearts_check_logs.render import triage as view
-from codearts_check_logs.render.textsafe import MAX_TEXT
+from codearts_check_logs.textsafe import MAX_TEXT
 from codearts_check_logs.ziplog.triage import (
     BUILTIN_PATTERN,
     MemberTriage,
@@ -153,7 +153,7 @@ def test_a_line_of_one_mib_is_cut_and_bounded() -> None:
 
 def test_secrets_are_scrubbed_even_split_by_invisible_characters() -> None:
     secret = "S3cr3t_t0ken-value"
-    secrets.register(secret)
+    masking.register(secret)
     lines = (f"token={secret}", "token=S3cr3t\u200b_t0ken-value", "S3cr3t\x1b[0m_t0ken-value x")
     found = replace(hostile_triage("x"), tail=lines, problems=(Problem("a.log", 1, lines[1]),))
     rendered = view.triage_md(found)

@@ -11,7 +11,7 @@ from urllib.parse import quote, quote_plus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codearts_check_logs import secrets
+from codearts_check_logs import masking
 
 SECRET = 'Päss"wö\\rd+中文/&<😀 ~'
 CHARS = st.one_of(
@@ -21,30 +21,30 @@ CHARS = st.one_of(
 
 
 def test_values_and_their_url_encoded_twins_are_scrubbed() -> None:
-    secrets.register("a+b/c=")
-    assert secrets.redact(f"x a+b/c= y {quote('a+b/c=', safe='')} z") == "x *** y *** z"
+    masking.register("a+b/c=")
+    assert masking.redact(f"x a+b/c= y {quote('a+b/c=', safe='')} z") == "x *** y *** z"
 
 
 def test_longer_secrets_are_scrubbed_before_the_secrets_they_contain() -> None:
-    secrets.register("abcdefgh")
-    secrets.register("abcdefgh-and-more")
-    assert secrets.redact("abcdefgh-and-more") == "***"
+    masking.register("abcdefgh")
+    masking.register("abcdefgh-and-more")
+    assert masking.redact("abcdefgh-and-more") == "***"
 
 
 def test_listeners_hear_each_new_spelling_once_the_value_first() -> None:
     heard: list[str] = []
-    secrets.on_register(heard.append)
-    secrets.register("firstsecret")
-    secrets.register("firstsecret")
-    secrets.register("")
-    secrets.register("second+secret")
+    masking.on_register(heard.append)
+    masking.register("firstsecret")
+    masking.register("firstsecret")
+    masking.register("")
+    masking.register("second+secret")
     assert heard[:2] == ["firstsecret", "second+secret"]
-    assert heard[2:] == secrets.spellings("second+secret")[1:]
+    assert heard[2:] == masking.spellings("second+secret")[1:]
     assert len(heard) == len(set(heard))
 
 
 def test_the_spellings_a_service_may_echo() -> None:
-    forms = set(secrets.spellings(SECRET))
+    forms = set(masking.spellings(SECRET))
     assert (
         forms
         >= {
@@ -68,22 +68,22 @@ def test_the_spellings_a_service_may_echo() -> None:
     )
     assert "P&auml;ss&quot;w&ouml;\\rd+中文/&amp;&lt;😀 ~" in forms  # HTML 4 names (Spring)
     assert "Päss&#34;wö\\rd+中文/&amp;&lt;😀 ~" in forms  # Go's html.EscapeString, OWASP
-    assert len(forms) == len(secrets.spellings(SECRET))
+    assert len(forms) == len(masking.spellings(SECRET))
 
 
 def test_a_plain_secret_has_one_spelling() -> None:
-    assert secrets.spellings("abcDEF0123456789") == ["abcDEF0123456789"]
+    assert masking.spellings("abcDEF0123456789") == ["abcDEF0123456789"]
 
 
 def test_every_spelling_is_scrubbed_in_service_text() -> None:
-    secrets.register(SECRET)
-    for form in secrets.spellings(SECRET):
-        assert secrets.redact(f"echo <{form}> end") == "echo <***> end", form
+    masking.register(SECRET)
+    for form in masking.spellings(SECRET):
+        assert masking.redact(f"echo <{form}> end") == "echo <***> end", form
 
 
 def test_go_json_escapes_html_characters() -> None:
-    secrets.register("tok<en>&more")
-    assert secrets.redact('{"m": "tok\\u003cen\\u003e\\u0026more"}') == '{"m": "***"}'
+    masking.register("tok<en>&more")
+    assert masking.redact('{"m": "tok\\u003cen\\u003e\\u0026more"}') == '{"m": "***"}'
 
 
 @given(secret=st.text(CHARS, min_size=8, max_size=30), data=st.data())
@@ -91,11 +91,11 @@ def test_any_mix_of_spellings_is_scrubbed(secret: str, data: st.DataObject) -> N
     """An encoder that escapes some characters and not others (each character here spelled any
     way at random) is caught by the per-character patterns. A character one of whose spellings
     begins with it (`\\`, `&`, `%`) is escaped by an encoder either always or never."""
-    secrets.clear()
-    secrets.register(secret)
+    masking.clear()
+    masking.register(secret)
     raw = data.draw(st.booleans())
     spelled = "".join(data.draw(st.sampled_from(spellings_of(ch, raw))) for ch in secret)
-    assert secrets.redact(f"\x00{spelled}\x00") == "\x00***\x00"
+    assert masking.redact(f"\x00{spelled}\x00") == "\x00***\x00"
 
 
 def spellings_of(ch: str, raw: bool) -> list[str]:
@@ -112,26 +112,26 @@ def test_a_secret_of_backslashes_costs_no_exponential_time() -> None:
     """Every character of this secret has two JSON spellings sharing a prefix; the pattern's
     groups are atomic, so a near miss is rejected at once (this would not return otherwise)."""
     secret = "\\" * 40
-    secrets.register(secret)
-    assert secrets.redact("\\" * 79 + "x") == "***" + "\\" * 39 + "x"
+    masking.register(secret)
+    assert masking.redact("\\" * 79 + "x") == "***" + "\\" * 39 + "x"
 
 
 def test_a_long_secret_is_scrubbed_in_its_listed_spellings() -> None:
     token = "MIIE" + "Ab+/=" * 2000  # longer than MAX_PATTERN_SECRET
-    secrets.register(token)
+    masking.register(token)
     page = "".join(ch if ch.isalnum() else f"&#{ord(ch)};" for ch in token)
-    assert secrets.redact(f"<p>{page}</p> {json.dumps(token)}") == '<p>***</p> "***"'
+    assert masking.redact(f"<p>{page}</p> {json.dumps(token)}") == '<p>***</p> "***"'
 
 
 def test_redact_values_keeps_fixed_values() -> None:
-    secrets.register("failure!")
-    secrets.register("INTERNAL")
+    masking.register("failure!")
+    masking.register("INTERNAL")
     document = {
         "status": "failure!",
         "code": "INTERNAL_ERROR",
         "nested": [{"message": "x failure! INTERNAL y", "size": 12}],
     }
-    kept = secrets.redact_values(document, lambda key, _: key in {"status", "code"})
+    kept = masking.redact_values(document, lambda key, _: key in {"status", "code"})
     assert kept == {
         "status": "failure!",
         "code": "INTERNAL_ERROR",

@@ -1,4 +1,5 @@
-"""Transport rules for credentials: https only (plain http to loopback), and one origin each.
+"""Transport rules every client applies: https only (plain http to loopback), and one origin
+for each credential.
 
 Pure functions, but for the name lookup behind `is_loopback`, which callers (and tests) can
 replace. A credential goes only to the origin of the service it was made for, so every client

@@ -3,13 +3,17 @@
 Pure functions. Every service string passes `clean` first: secrets scrubbed, escapes and control
 characters gone, one line, capped. Then `md` for the job summary, or `for_log` for stdout/stderr.
 A log line shown as preformatted text passes `clean_layout` instead, which keeps its indentation.
+
+Beside `errors` and `secrets`, not in `render/`: the outcome, the pipeline's log lines, the
+workflow commands and the entry points clean text long before anything renders, and calling
+into `render` for it sent control back into the last phase ahead of time.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..secrets import redact
+from .masking import redact
 
 MAX_TEXT = 2000
 """Longest service text shown anywhere (summary, outputs, annotations, logs)."""

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from codearts_check_logs.auth import transport
-from codearts_check_logs.auth.transport import check_transport, is_loopback, origin
+from codearts_check_logs.net import transport
+from codearts_check_logs.net.transport import check_transport, is_loopback, origin
 
 
 def resolver_of(table: dict[str, list[str]]) -> Callable[[str], list[str]]:

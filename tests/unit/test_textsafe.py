@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from codearts_check_logs import secrets
-from codearts_check_logs.render import textsafe
+from codearts_check_logs import masking, textsafe
 from tests.samples import HOSTILE
 
 
@@ -38,7 +37,7 @@ def test_cap_marks_the_cut() -> None:
 
 
 def test_secrets_are_scrubbed_before_the_cut() -> None:
-    secrets.register("s3cr3t-value-xyz")
+    masking.register("s3cr3t-value-xyz")
     assert "s3cr3t" not in textsafe.clean("a" * 1990 + "s3cr3t-value-xyz")
     assert textsafe.clean("token s3cr3t-value-xyz here") == "token *** here"
 

@@ -4,7 +4,8 @@ The gateway recomputes the signature from the request it receives, so two things
 the signature is computed exactly as Huawei's signer computes it, and the request goes out
 exactly as it was signed. The first is checked against the official Python SDK
 (`huaweicloudsdkcore.signer.signer.Signer`, release 3.1.219) byte for byte by the tests; the
-second is why `canonical_url` exists and `sign` takes the URL, not its parts.
+second is why `Target.url` exists and `sign` takes the URL, not its parts. The URL is parsed once
+per signature (`parse_target`) and its parts handed on. The `requests` adaptor is `signer`.
 
 Where the SDK behaves oddly this module does the same, since that is what the gateway accepts:
 
@@ -34,11 +35,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
-
-if TYPE_CHECKING:
-    import requests
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_HEADER = "X-Sdk-Date"
@@ -47,26 +44,6 @@ AUTHORIZATION_HEADER = "Authorization"
 CONTENT_SHA256_HEADER = "X-Sdk-Content-Sha256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_BODY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-# Headers `sign_prepared` sends without signing. Hop-by-hop headers (RFC 9110 §7.6.1) and
-# framing or compression negotiation may be rewritten by any proxy on the way, which would
-# break the signature; Huawei requires only `X-Sdk-Date` to be signed. The SDK never signs them
-# either: its `requests` session adds them after signing.
-UNSIGNED_TRANSPORT_HEADERS = frozenset(
-    {
-        "accept-encoding",
-        "connection",
-        "content-length",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SIGNER_OWNED = frozenset({AUTHORIZATION_HEADER.lower(), DATE_HEADER.lower()})
@@ -78,16 +55,28 @@ class SigningError(ValueError):
 
 
 @dataclass(frozen=True)
-class _Target:
-    """The parts of a URL that are signed, in the form they are sent."""
+class Target:
+    """The parts of a URL that are signed, in the form they are sent (see `parse_target`)."""
 
     scheme: str
-    host: str  # the Host header: lower-case name, port only when not the scheme's default
-    path: str  # re-encoded, as sent
-    query: str  # canonical query string, as sent
+    host: str
+    """The `Host` that `requests` (urllib3) sends, and that therefore gets signed: the lower-case
+    host name (IPv6 in brackets) plus `:port` only when the port is not the scheme's default,
+    which is also what `http.client` writes."""
+    path: str
+    """Re-encoded, as sent: no trailing `/` (that is for signing only)."""
+    query: str
+    """The canonical query string, as sent."""
 
     @property
     def url(self) -> str:
+        """The URL exactly as it must be sent for the gateway to see what was signed.
+
+        Scheme and host lower-cased, the scheme's default port dropped, user information
+        refused, fragment dropped, path segments and query pairs re-encoded the signer's way
+        (pairs sorted, space as `%20`, `/` as `%2F`, `~` kept). `requests` leaves it unchanged
+        when it prepares a request.
+        """
         tail = f"?{self.query}" if self.query else ""
         return f"{self.scheme}://{self.host}{self.path}{tail}"
 
@@ -131,7 +120,8 @@ def _send_path(path: str) -> str:
     return "/".join(_encode(segment) for segment in segments)
 
 
-def _target(url: str) -> _Target:
+def parse_target(url: str) -> Target:
+    """The URL's signed parts, or SigningError for one that would not be sent as signed."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -152,27 +142,7 @@ def _target(url: str) -> _Target:
     host = f"[{name}]" if ":" in name else name
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    return _Target(scheme, host, _send_path(parts.path), canonical_query(query_pairs(parts.query)))
-
-
-def canonical_url(url: str) -> str:
-    """The URL exactly as it must be sent for the gateway to see what was signed.
-
-    Scheme and host lower-cased, the scheme's default port dropped, user information refused,
-    fragment dropped, path segments and query pairs re-encoded the signer's way (pairs sorted,
-    space as `%20`, `/` as `%2F`, `~` kept). The path gets no trailing `/`: that is for signing
-    only. `requests` leaves the result unchanged when it prepares a request.
-    """
-    return _target(url).url
-
-
-def host_header(url: str) -> str:
-    """The `Host` that `requests` (urllib3) sends for `url`, and that therefore gets signed.
-
-    The lower-case host name (IPv6 in brackets) plus `:port` only when the port is not the
-    scheme's default, which is also what `http.client` writes.
-    """
-    return _target(url).host
+    return Target(scheme, host, _send_path(parts.path), canonical_query(query_pairs(parts.query)))
 
 
 def wire_header_value(value: str) -> str:
@@ -201,7 +171,7 @@ def _marks_unsigned_payload(headers: Mapping[str, str]) -> bool:
     return bool(content_type) and not content_type.startswith(_UNHASHED_CONTENT_TYPES)
 
 
-def headers_to_sign(url: str, headers: Mapping[str, str], now: datetime) -> dict[str, str]:
+def headers_to_sign(target: Target, headers: Mapping[str, str], now: datetime) -> dict[str, str]:
     """The request's headers plus those the SDK adds before signing, in the SDK's order.
 
     Adds `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` for a non-JSON, non-BSON `Content-Type`,
@@ -218,7 +188,7 @@ def headers_to_sign(url: str, headers: Mapping[str, str], now: datetime) -> dict
         result[CONTENT_SHA256_HEADER] = UNSIGNED_PAYLOAD
     result[DATE_HEADER] = format_date(now)
     if not any(name.lower() == "host" for name in result):
-        result["Host"] = host_header(url)
+        result["Host"] = target.host
     return result
 
 
@@ -240,12 +210,11 @@ def _payload_hash(headers: Mapping[str, str], body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def canonical_request(method: str, url: str, headers: Mapping[str, str], body: bytes) -> str:
+def canonical_request(method: str, target: Target, headers: Mapping[str, str], body: bytes) -> str:
     """Six lines: method, signed path, query, `name:value` lines, signed names, body hash.
 
     `headers` is the complete set to sign (see `headers_to_sign`).
     """
-    target = _target(url)
     values = {name.lower(): value.strip() for name, value in headers.items()}
     names = signed_header_names(headers)
     lines = "".join(f"{name}:{values[name]}\n" for name in names)
@@ -299,7 +268,7 @@ def signature(secret_key: str, text: str) -> str:
 
 def sign(
     method: str,
-    url: str,
+    url: str | Target,
     headers: Mapping[str, str],
     body: bytes,
     *,
@@ -310,14 +279,16 @@ def sign(
     """The headers to add to the request: `X-Sdk-Date`, `Authorization` and, when the SDK adds
     it, `X-Sdk-Content-Sha256`.
 
-    Send the request to `canonical_url(url)`, with each of its own header values as
+    Send the request to `parse_target(url).url`, with each of its own header values as
     `wire_header_value` gives it. `Host` is signed but not returned: `requests` sends the same
-    value itself (see `host_header`), and a fixed `Host` would follow a redirect to another host.
+    value itself (see `Target.host`), and a fixed `Host` would follow a redirect to another host.
+    A caller that has already parsed the URL passes its `Target`, so it is parsed once.
     """
     _check_access_key(access_key)
     _key_bytes(secret_key)  # refuse a bad key before any work
-    full = headers_to_sign(url, headers, now)
-    text = string_to_sign(canonical_request(method, url, full, body), full[DATE_HEADER])
+    target = parse_target(url) if isinstance(url, str) else url
+    full = headers_to_sign(target, headers, now)
+    text = string_to_sign(canonical_request(method, target, full, body), full[DATE_HEADER])
     digest = signature(secret_key, text)
     added = {DATE_HEADER: full[DATE_HEADER]}
     if _marks_unsigned_payload(headers):
@@ -327,77 +298,3 @@ def sign(
         f"SignedHeaders={';'.join(signed_header_names(full))}, Signature={digest}"
     )
     return added
-
-
-def _body_bytes(body: object) -> bytes:
-    """What urllib3 sends for a prepared body: bytes as they are, text as UTF-8."""
-    if body is None:
-        return b""
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if isinstance(body, str):
-        try:
-            return body.encode("utf-8")
-        except UnicodeEncodeError:
-            raise SigningError("the request body is not valid Unicode text") from None
-    raise SigningError(
-        f"a {type(body).__name__} body cannot be signed: its hash is needed before it is sent"
-    )
-
-
-def _header_text(value: str | bytes) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SigningError("a header value is not UTF-8") from None
-    return value
-
-
-def sign_prepared(
-    request: requests.PreparedRequest, *, access_key: str, secret_key: str, now: datetime
-) -> None:
-    """Sign a prepared `requests` request in place, for use in an auth hook.
-
-    Rewrites the URL with `canonical_url`, trims the request's own header values (a non-ASCII
-    one becomes its UTF-8 bytes) and adds the headers from `sign`. Headers in
-    `UNSIGNED_TRANSPORT_HEADERS` go out unsigned.
-    An earlier `Authorization` or `X-Sdk-Date` is replaced, so a request can be signed again.
-    """
-    if request.method is None or request.url is None:
-        raise SigningError("the request has no method or URL yet; prepare it first")
-    body = _body_bytes(request.body)
-    url = canonical_url(request.url)
-    for name in (AUTHORIZATION_HEADER, DATE_HEADER):
-        request.headers.pop(name, None)
-    own = {name: _header_text(value) for name, value in request.headers.items()}
-    signable = {
-        name: value for name, value in own.items() if name.lower() not in UNSIGNED_TRANSPORT_HEADERS
-    }
-    added = sign(
-        request.method,
-        url,
-        signable,
-        body,
-        access_key=access_key,
-        secret_key=secret_key,
-        now=now,
-    )
-    for name, value in own.items():
-        request.headers[name] = _wire_value_for_requests(value)
-    request.headers.update(added)
-    request.url = url
-
-
-def _wire_value_for_requests(value: str) -> str:
-    """The trimmed value; a non-ASCII one as its UTF-8 bytes.
-
-    Same bytes on the wire as `wire_header_value`, but bytes read back as the same text, so
-    signing the request again signs the same value. `requests` accepts bytes header values and
-    sends them unchanged, although its type stubs declare `str`.
-    """
-    trimmed = value.strip()
-    if trimmed.isascii():
-        return trimmed
-    wire_header_value(trimmed)  # refuses text that has no UTF-8 form
-    return cast(str, trimmed.encode("utf-8"))
