@@ -9,6 +9,11 @@ percent-encoded. So a secret is known by every spelling an encoder may give it (
 one masked with the runner and scrubbed here, and, for secrets of ordinary length, also by
 patterns that accept a mix of those spellings character by character (`_patterns_of`), which
 catch encoders that escape some characters and not others.
+
+No encoder escapes ASCII letters and digits, so every spelling keeps the secret's longest run of
+them (its anchor): a text without the anchor holds no spelling, and is passed over with one
+search. A run with 500 signed upload URLs thus scrubs a 1 MiB summary with 500 searches rather
+than 10,000 searches and 1,000 pattern scans.
 """
 
 from __future__ import annotations
@@ -19,12 +24,11 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
 _lock = threading.Lock()
-_literals: set[str] = set()
-_patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
 _listeners: list[Callable[[str], None]] = []
 _announced: set[str] = set()
 
@@ -44,6 +48,37 @@ for _name, _text in sorted(
     if _name.endswith(";") and len(_text) == 1:
         _HTML5_ALL.setdefault(_text, []).append(_name)
 _PLAIN = re.compile(r"[A-Za-z0-9]")
+_PLAIN_RUN = re.compile(r"[A-Za-z0-9]+")
+MIN_ANCHOR = 4
+"""An anchor shorter than this would be found in most texts: such a secret is always looked for."""
+
+
+@dataclass
+class _Secret:
+    """One registered secret: its spellings, and what finds it."""
+
+    value: str
+    literals: tuple[str, ...]
+    """Every spelling `redact` replaces as it stands."""
+    anchor: str = field(init=False)
+    """Its longest run of ASCII letters and digits, which every spelling keeps (see the module
+    docstring); empty when too short to tell texts apart."""
+    _patterns: tuple[re.Pattern[str], ...] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        longest = max(_PLAIN_RUN.findall(self.value), key=len, default="")
+        self.anchor = longest if len(longest) >= MIN_ANCHOR else ""
+
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The per-character patterns, compiled the first time a text holds the anchor (a
+        race compiles them twice, harmlessly)."""
+        if self._patterns is None:
+            fits = len(self.value) <= MAX_PATTERN_SECRET
+            self._patterns = _patterns_of(self.value) if fits else ()
+        return self._patterns
+
+
+_secrets: dict[str, _Secret] = {}
 _JSON_ESCAPE = re.compile(r"(\\\\)|\\u([0-9a-f]{4})")
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 
@@ -56,10 +91,10 @@ def register(value: str) -> None:
     decoded = unquote(value)
     forms = spellings(value) + ([decoded] if decoded and decoded != value else [])
     with _lock:
-        _literals.update(forms)
-        for secret in {value, decoded}:
-            if secret and secret not in _patterns and len(secret) <= MAX_PATTERN_SECRET:
-                _patterns[secret] = _patterns_of(secret)
+        if value not in _secrets:
+            _secrets[value] = _Secret(value, tuple(spellings(value)))
+        if decoded and decoded not in _secrets:
+            _secrets[decoded] = _Secret(decoded, (decoded,))
         new = [form for form in dict.fromkeys(forms) if form not in _announced]
         _announced.update(new)
         listeners = list(_listeners) if new else []
@@ -77,23 +112,26 @@ def on_register(listener: Callable[[str], None]) -> None:
 
 def redact(text: str) -> str:
     """Replace every registered secret in `text`, in any spelling: each listed spelling, longest
-    first so overlaps are fully covered, then any mix of spellings."""
+    first so overlaps are fully covered, then any mix of spellings. Only the secrets whose
+    anchor the text holds are looked for."""
     with _lock:
-        literals = sorted(_literals, key=len, reverse=True)
-        patterns = [pattern for pair in _patterns.values() for pattern in pair]
-    for value in literals:
-        if value in text:
-            text = text.replace(value, REPLACEMENT)
-    for pattern in patterns:
-        text = pattern.sub(REPLACEMENT, text)
+        present = [secret for secret in _secrets.values() if secret.anchor in text]
+    if not present:
+        return text
+    literals = {form for secret in present for form in secret.literals}
+    for form in sorted(literals, key=len, reverse=True):
+        if form in text:
+            text = text.replace(form, REPLACEMENT)
+    for secret in present:
+        for pattern in secret.patterns():
+            text = pattern.sub(REPLACEMENT, text)
     return text
 
 
 def clear() -> None:
     """Forget every secret (tests only)."""
     with _lock:
-        _literals.clear()
-        _patterns.clear()
+        _secrets.clear()
         _listeners.clear()
         _announced.clear()
 
@@ -185,6 +223,8 @@ def _patterns_of(secret: str) -> tuple[re.Pattern[str], ...]:
 
 
 def _char_group(ch: str, *, escaped_first: bool) -> str:
+    if _PLAIN.fullmatch(ch):
+        return ch  # no encoder escapes an ASCII letter or digit (the anchor relies on it)
     point = ord(ch)
     forms: list[str] = []
     if point > 0xFFFF:

@@ -99,7 +99,10 @@ def test_any_mix_of_spellings_is_scrubbed(secret: str, data: st.DataObject) -> N
 
 
 def spellings_of(ch: str, raw: bool) -> list[str]:
-    """The spellings of one character, worked out with the standard library."""
+    """The spellings of one character, worked out with the standard library. No encoder
+    escapes an ASCII letter or digit."""
+    if ch.isascii() and ch.isalnum():
+        return [ch]
     escaped = json.dumps(ch)[1:-1]
     forms = [f"&#{ord(ch)};", f"&#x{ord(ch):x};", f"&#X{ord(ch):X};", quote(ch, safe="")]
     forms += [escaped, escaped.upper().replace("\\U", "\\u")] if escaped != ch else []
@@ -137,3 +140,13 @@ def test_redact_values_keeps_fixed_values() -> None:
         "code": "INTERNAL_ERROR",
         "nested": [{"message": "x *** *** y", "size": 12}],
     }
+
+
+def test_a_text_without_the_anchor_is_passed_over_and_others_still_scrubbed() -> None:
+    """Each secret is looked for only where its longest run of letters and digits stands; a
+    secret without such a run is looked for everywhere."""
+    masking.register("abc+DEFGHIJ/kl")
+    masking.register("中文密码中文密码")
+    assert masking.redact("abc&#43;DEFGHIJ&#47;kl") == "***"
+    assert masking.redact("no secret here: DEFGHI") == "no secret here: DEFGHI"
+    assert masking.redact("\\u4e2d\\u6587\\u5bc6\\u7801中文密码!") == "***!"
