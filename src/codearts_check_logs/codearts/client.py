@@ -20,7 +20,7 @@ from ..errors import ActionError, DownloadTimeout, HttpStatusError, InvalidRespo
 from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 from ..net.retry import RetryPolicy, policy_for, transport_failure
-from ..net.transport import check_transport
+from ..net.transport import check_transport, origin
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
 from .answers import bad_success, collect, content_length, status_error
 from .credential_gate import REFUSED, CredentialGate, Turn
@@ -83,7 +83,9 @@ class LogClient:
             try:
                 return self._receive(response, write, announce)
             except ActionError as exc:
-                if response.status_code == REFUSED:
+                # A 401 from another origin (a download host the service redirected to) did not
+                # see our credential: it refuses that link, not the credential.
+                if response.status_code == REFUSED and origin(response.url) == origin(self._base):
                     turn.refused(exc)
                 raise
             finally:

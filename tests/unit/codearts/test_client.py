@@ -15,6 +15,7 @@ from responses.registries import OrderedRegistry
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
 from codearts_check_logs.codearts.client import Fetched, LogClient
+from codearts_check_logs.codearts.credential_gate import CredentialGate
 from codearts_check_logs.errors import ActionError
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
@@ -122,3 +123,43 @@ def test_a_redirect_whose_location_is_not_utf8_is_not_followed() -> None:
         assert (error.code, error.http_status) == ("HTTP_307", 307)
         assert "not valid UTF-8; the redirect was not followed" in error.message
     assert len(responses.calls) == 2
+
+
+@responses.activate(registry=OrderedRegistry, assert_all_requests_are_fired=True)
+def test_a_401_from_the_download_host_is_not_a_refused_credential(
+    session: requests.Session,
+) -> None:
+    """The service redirects to a signed download link that has expired: that link is
+    refused, not the credential, and the run's other sub-jobs still go."""
+    link = "https://obs.example.com/logs.zip?Signature=old"
+    responses.get(URL, status=302, headers={"Location": link})
+    responses.get(link, status=401, body=b"<Error><Code>AccessDenied</Code></Error>")
+    responses.get(URL, body=ZIP)
+    gate = CredentialGate()
+    assert error_with(session, gate).code == "HTTP_401"
+    assert client_with(session, gate).fetch(ID1, bytearray().extend).size == len(ZIP)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_401_from_the_service_stops_the_runs_other_requests(session: requests.Session) -> None:
+    responses.get(URL, status=401, json={"error_code": "APIGW.0301", "error_msg": "bad"})
+    gate = CredentialGate()
+    assert error_with(session, gate).code == "APIGW.0301"
+    unsent = error_with(session, gate)
+    assert (unsent.code, unsent.http_status) == ("APIGW.0301", None)
+    assert "not sent" in unsent.message
+    assert len(responses.calls) == 1
+
+
+def client_with(session: requests.Session, gate: CredentialGate) -> LogClient:
+    """A client of the run whose gate is `gate`."""
+    credentials = TokenCredentials(TOKEN, BASE)
+    return LogClient(
+        BASE, credentials, session, cancel=CancelToken(), deadline=Deadline(30), gate=gate
+    )
+
+
+def error_with(session: requests.Session, gate: CredentialGate) -> ActionError:
+    with pytest.raises(ActionError) as caught:
+        client_with(session, gate).fetch(ID1, bytearray().extend)
+    return caught.value
