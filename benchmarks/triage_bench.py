@@ -19,7 +19,16 @@ interpreter's own size shows apart), plus the peak of Python allocations during 
 - `all problems`: 64 MiB in which every line is a problem, the slowest input per byte.
 
 For scale, the time to read each ZIP file from disk (page cache warm) and to decompress the same
-bytes triage reads, without looking at them.
+bytes triage reads, without looking at them. A user's pattern (`regex`, with a timeout per line)
+is timed beside the built-in one on the same 64 MiB of logs.
+
+Last, verification (every member's CRC-32, as `unzip -t` checks) on a 512 MiB stored ZIP and on
+the 64 MiB-of-logs deflated ZIP: the streaming check fed 1 MiB at a time as the receive loop
+feeds it, the pass over the members after the download (stored members settled by the stream,
+deflated ones inflated), the same pass sharing its inflating with triage, the pass with nothing
+streamed (every member read back from disk), and zipfile's `testzip` for reference.
+
+`--scale N` divides every size by N, to see that the bench runs without spending the minutes.
 """
 
 from __future__ import annotations
@@ -46,6 +55,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 TEXT_MEMBERS = {"codecheck.log": 40, "tools/secbrella.log": 16, "tools/cppcheck.log": 8}
 BOMB_MIB = 2048
+STORED_MIB = 512
+SCALE = 1
+"""Every size above is divided by this (`--scale`)."""
 _WORDS = (
     *("dispatch", "batch", "files", "done", "checking", "rule", "module", "src", "net", "util"),
     *("socket", "str", "main", "with", "in", "of", "the", "to", "ok", "SEC-C-0012", "null"),
@@ -70,12 +82,23 @@ def text_block(seed: int, problem_every: int) -> bytes:
     return "".join(lines).encode()[:MIB]
 
 
-def write_logs(path: Path, problem_every: int) -> None:
+def write_logs(path: Path, problem_every: int, method: int = zipfile.ZIP_DEFLATED) -> None:
     blocks = [text_block(seed, problem_every) for seed in range(4)]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", method) as archive:
         for name, mib in TEXT_MEMBERS.items():
             with archive.open(name, "w") as member:
-                for i in range(mib):
+                for i in range(max(1, mib // SCALE)):
+                    member.write(blocks[i % len(blocks)])
+
+
+def write_stored(path: Path) -> None:
+    """`STORED_MIB` of text logs in eight stored members (an archiver told not to compress)."""
+    blocks = [text_block(seed, 1000) for seed in range(4)]
+    each = max(1, STORED_MIB // SCALE // 8)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(8):
+            with archive.open(f"logs/part-{index}.log", "w", force_zip64=True) as member:
+                for i in range(each):
                     member.write(blocks[i % len(blocks)])
 
 
@@ -83,7 +106,7 @@ def write_bomb(path: Path, fill: bytes) -> None:
     block = fill * MIB
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         with archive.open("bomb.log", "w", force_zip64=True) as member:
-            for _ in range(BOMB_MIB):
+            for _ in range(max(1, BOMB_MIB // SCALE)):
                 member.write(block)
         archive.writestr("codecheck.log", b"INFO started\nERROR after the bomb\n")
 
@@ -108,7 +131,8 @@ def peak_rss() -> int:
 def child(path: str, pattern_text: str, trace: bool) -> None:
     """Run one triage and print what it cost as JSON (with `trace`, the tracemalloc peak)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from codearts_check_logs.ziplog.triage import compile_pattern, triage
+    from codearts_check_logs.ziplog.pattern import compile_pattern
+    from codearts_check_logs.ziplog.triage import triage
 
     pattern = compile_pattern(pattern_text)
     before = peak_rss()
@@ -186,8 +210,10 @@ def decompress_seconds(path: Path, budget: int) -> float:
 
 def build(folder: Path) -> dict[str, Path]:
     """The ZIPs, written once: text logs, two bombs, and logs in which every line is a problem."""
-    zips = {name: folder / f"{name}.zip" for name in ("logs", "zeros", "spaces", "dense")}
+    names = ("logs", "zeros", "spaces", "dense", "stored")
+    zips = {name: folder / f"{name}.zip" for name in names}
     write_logs(zips["logs"], problem_every=1000)
+    write_stored(zips["stored"])
     write_bomb(zips["zeros"], b"\x00")
     write_bomb(zips["spaces"], b" ")
     write_logs(zips["dense"], problem_every=1)
@@ -197,6 +223,7 @@ def build(folder: Path) -> dict[str, Path]:
 def cases(zips: dict[str, Path]) -> Iterator[tuple[str, Path, str]]:
     yield "logs, built-in pattern", zips["logs"], ""
     yield "logs, pattern `(?i)error`", zips["logs"], "(?i)error"
+    yield "logs, pattern `.*ERROR.*FAILED`", zips["logs"], ".*ERROR.*FAILED"
     yield "bomb zeros (2 GiB member)", zips["zeros"], ""
     yield "bomb text (2 GiB member)", zips["spaces"], ""
     yield "all problems, built-in pattern", zips["dense"], ""
@@ -245,18 +272,79 @@ def _cell(samples: list[Sample]) -> str:
     return f"{seconds:.3f} s, {max(s.peak_rss for s in samples) / MIB:.0f} MiB"
 
 
+# -- verification ------------------------------------------------------------------------------
+
+
+def verification_rows(path: Path, repeats: int) -> list[tuple[str, float]]:
+    """(what, median seconds) for each way of checking the ZIP at `path`; see the module doc."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from codearts_check_logs.ziplog.pattern import BUILTIN_PATTERN
+    from codearts_check_logs.ziplog.triage import Scan
+    from codearts_check_logs.ziplog.verify import StreamCheck, Streamed, verify
+
+    def stream() -> Streamed:
+        check = StreamCheck()
+        with path.open("rb") as handle:
+            while chunk := handle.read(MIB):
+                check.feed(chunk)
+        return check.result()
+
+    streamed = stream()
+
+    def reference() -> None:
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None
+
+    ways = {
+        "streaming check, fed 1 MiB at a time": stream,
+        "pass after the download (stream given)": lambda: verify(path, streamed),
+        "the same pass, shared with triage": lambda: verify(
+            path, streamed, text=Scan(BUILTIN_PATTERN)
+        ),
+        "pass with nothing streamed (all from disk)": lambda: verify(path, None),
+        "zipfile testzip (reference)": reference,
+    }
+    rows = []
+    for label, way in ways.items():
+        seconds = []
+        for _ in range(repeats):
+            begin = time.perf_counter()
+            way()
+            seconds.append(time.perf_counter() - begin)
+        rows.append((label, statistics.median(seconds)))
+    return rows
+
+
+def print_verification(zips: dict[str, Path], repeats: int) -> None:
+    print("\n### Verification (CRC-32 of every member)\n")
+    print("| ZIP | size | way | time | MiB/s |")
+    print("|---|---:|---|---:|---:|")
+    for label, key in (("stored logs", "stored"), ("deflated logs", "logs")):
+        path = zips[key]
+        size = path.stat().st_size
+        for way, seconds in verification_rows(path, repeats):
+            rate = size / MIB / seconds if seconds else float("inf")
+            print(f"| {label} | {size / MIB:.1f} MiB | {way} | {seconds:.3f} s | {rate:.0f} |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global SCALE  # noqa: PLW0603 - one knob for the whole run, set once from the command line
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=1, help="divide every size by this")
     parser.add_argument("--child", nargs=2, metavar=("ZIP", "PATTERN"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], trace=args.trace)
         return 0
+    SCALE = max(1, args.scale)
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as folder:
         zips = build(Path(folder))
-        shown = {"64 MiB of text logs": zips["logs"], "ZIP bomb, 2 GiB of zeros": zips["zeros"]}
+        shown = {
+            f"{64 // SCALE or 1} MiB of text logs": zips["logs"],
+            f"ZIP bomb, {BOMB_MIB // SCALE} MiB of zeros": zips["zeros"],
+        }
         downloaded = downloads(shown, args.repeats, Path(folder))
         figures = {label: measure(path, "", args.repeats) for label, path in shown.items()}
         print("## Triage (`benchmarks/triage_bench.py`)\n")
@@ -294,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for note in detail.notes:
                 print(f"|  | note: {note} | | | | | | | |")
+        print_verification(zips, args.repeats)
     return 0
 
 

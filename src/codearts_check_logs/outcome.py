@@ -10,6 +10,7 @@ from .errors import ActionError, AuthFailed, is_local_code
 from .textsafe import clean
 from .ziplog.reader import Listing
 from .ziplog.triage import Triage
+from .ziplog.verify import Unverified
 
 SUCCESS = "success"
 FAILURE = "failure"
@@ -58,6 +59,8 @@ class SubJobResult:
     error_message: str = ""
     request_id: str = ""
     listing: Listing | None = None
+    unverified: tuple[Unverified, ...] = ()
+    """Members of the saved ZIP whose data was not checked (a ZIP bomb, encrypted, ...)."""
     triage: Triage | None = None
     """What triage found in the saved ZIP; None when triage is off or no ZIP was saved."""
 

@@ -1,12 +1,13 @@
-"""One sub-job, top to bottom: download (to a temporary file, verified, renamed) → triage →
-upload → result.
+"""One sub-job, top to bottom: download (to a temporary file, verified while triage reads it,
+renamed) → upload → result.
 
 The order is decided here and nowhere else; each phase's work lives in its own package
 (`codearts.download`, `ziplog.triage`, `artifact.upload`). The artifact service hears of a
 sub-job only once its ZIP is complete, verified and saved: `CreateArtifact` reserves the name for
 the rest of the run, so a sub-job whose download fails must leave no trace there. Triage reads
-the saved ZIP before the upload, so the summary can show what the logs say even when the upload
-then fails; what it finds is information, never a failure of the sub-job.
+the members in the verifying pass (each is inflated once, for its CRC and for triage), before the
+upload, so the summary can show what the logs say even when the upload then fails; what it finds
+is information, never a failure of the sub-job.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def process(ctx: Context, sub_job_id: str) -> SubJobResult:
         http_status=saved.fetched.http_status,
         request_id=saved.fetched.request_id or "",
         listing=saved.listing,
+        unverified=saved.unverified,
     )
     ctx.log(
         f"{sub_job_id}: saved {_quoted(result.file)} ({result.size} bytes, sha256 {result.sha256})"
@@ -110,31 +112,31 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
             log=ctx.log,
             announce=counter.start,
             received=counter.add,
+            triage=_triager(ctx) if ctx.settings.triage else None,
         )
     finally:
         ctx.progress.close(sub_job_id, "download")
 
 
+def _triager(ctx: Context) -> codearts_download.Triager:
+    """Triage for the verifying pass, behind a wall: a defect in it becomes a note."""
+
+    def start(seconds: float) -> ziptriage.Shielded:
+        cancelled = ctx.cancel.event.is_set
+        scan = ziptriage.Scan(ctx.settings.triage_pattern, seconds=seconds, cancelled=cancelled)
+        return ziptriage.Shielded(scan)
+
+    return start
+
+
 def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
-    """The saved ZIP's problem lines, when triage is on. Never fails the sub-job: triage itself
-    turns whatever the ZIP holds into notes, and a defect in it becomes a note too."""
-    if not ctx.settings.triage:
+    """What triage found in the verifying pass, when triage is on. Never fails the sub-job:
+    triage turns whatever the ZIP holds into notes, and a defect in it becomes a note too."""
+    if not ctx.settings.triage or saved.triage is None:
         return result
-    try:
-        found = ziptriage.triage(saved.path, ctx.settings.triage_pattern)
-    except Exception as exc:  # a defect must not cost the sub-job its ZIP or its artifact
-        found = triage_defect(exc)
+    found = saved.triage
     ctx.log(f"{result.sub_job_id}: triage: {_triage_line(found)}")
     return replace(result, triage=found)
-
-
-def triage_defect(exc: Exception) -> ziptriage.Triage:
-    """The record of a triage that stopped on a defect: nothing found, and a note that says so."""
-    note = (
-        f"triage stopped on an unexpected {type(exc).__name__} (a defect of the action); "
-        "the ZIP is saved as downloaded"
-    )
-    return ziptriage.Triage((), (), 0, None, (), (note,), 0, truncated=True)
 
 
 def _triage_line(found: ziptriage.Triage) -> str:

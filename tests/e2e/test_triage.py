@@ -8,6 +8,7 @@ import random
 import re
 import string
 import zipfile
+from pathlib import Path
 
 import pytest
 from devtools.doubles.codearts import Simulator, Step
@@ -15,6 +16,7 @@ from devtools.doubles.logs import PROBLEM_LINES
 
 from tests.conftest import ID1, ID2, ActionRunner, inputs_for
 from tests.e2e.test_faults import assert_inert, assert_refused, zip_step
+from tests.e2e.test_local_faults import assert_cancelled, start_action, terminate_when
 from tests.samples import HOSTILE
 
 pytestmark = pytest.mark.e2e
@@ -143,3 +145,78 @@ def test_a_zip_bomb_is_a_note_not_a_failure(sim: Simulator, run_action: ActionRu
     assert run.outputs["problems"] == "1"
     assert "zeros.log skipped&#58; it would decompress to 64 MiB" in run.summary
     assert "| zeros.log | 0 | 0 | ZIP bomb, not read |" in run.summary
+
+
+# -- any pattern ends within the budget; a cancel stops triage -----------------------------------
+
+
+def package_of(text: bytes, name: str = "codecheck.log") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, text)
+        archive.writestr("tools/after.log", b"INFO after\n")
+    return buffer.getvalue()
+
+
+FILES = "ERROR in " + "src/net/socket.c, src/core/io.c, " * 12 + "done"
+BACKTRACKING = {
+    "(a+)+$": ("a" * 499 + "b\n") * 400,
+    # The kind a user writes: a list of files, then the keyword at the end of the line.
+    r"(.*,\s*)+ERROR$": (FILES + "\n") * 2000,  # under 1 MiB: not a ZIP bomb
+}
+
+
+@pytest.mark.parametrize("pattern", list(BACKTRACKING))
+def test_a_backtracking_pattern_ends_within_the_budget(
+    sim: Simulator, run_action: ActionRunner, pattern: str
+) -> None:
+    data = package_of(BACKTRACKING[pattern].encode())
+    sim.script(ID1, zip_step(data))
+    run = run_action(inputs_for(sim, ID1, triage_pattern=pattern, timeout_seconds="2"), timeout=30)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.seconds < 2 + 3, "within timeout-seconds, plus the start and the rest"
+    assert run.outputs["status"] == "success"
+    assert run.outputs["problems"] == "0"
+    assert run.saved_files() == {f"codearts-check-logs/{ID1}.zip": data}
+    assert "Triage stopped early, so the counts are lower bounds." in run.summary
+    assert "triage stopped early&#58; its time budget ran out while reading codecheck.log" in (
+        run.summary
+    )
+    assert "(at least: triage stopped early)" in run.stdout
+
+
+def test_sigterm_during_a_backtracking_triage(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, zip_step(package_of(BACKTRACKING["(a+)+$"].encode())))
+    inputs = inputs_for(sim, ID1, triage_pattern="(a+)+$", timeout_seconds="120")
+    action = start_action(tmp_path, inputs, {})
+    # The ZIP has arrived; triage is matching (each line takes a good part of a second).
+    run, seconds = terminate_when(action, lambda: len(sim.requests_for()) == 1, settle=1.0)
+    assert_cancelled(run, seconds)
+
+
+# -- lines and encodings ------------------------------------------------------------------------
+
+
+def test_lines_ended_by_a_lone_carriage_return_count_each(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    sim.script(ID1, zip_step(package_of(b"ERROR one\rERROR two\rERROR three\r")))
+    run = run_action(inputs_for(sim, ID1))
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs["problems"] == "3"
+    assert "codecheck.log&#58;3&#58; ERROR three" in run.summary
+
+
+def test_a_gbk_line_among_utf8_lines_keeps_both_chinese_problem_lines(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    text = "信息 开始\n".encode() + "错误 编译失败\n".encode("gbk") + "失败 链接\n".encode()
+    sim.script(ID1, zip_step(package_of(text)))
+    run = run_action(inputs_for(sim, ID1))
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs["problems"] == "2"
+    assert "codecheck.log&#58;2&#58; 错误 编译失败" in run.summary
+    assert "codecheck.log&#58;3&#58; 失败 链接" in run.summary

@@ -53,8 +53,10 @@ PACKAGE = "codearts_check_logs"
 REQUIREMENTS = ROOT / "requirements"
 # Locks installed into the image's venv, each with --require-hashes --no-deps.
 RUNTIME_LOCKS = ("runtime", "runtime-nodeps")
-# The target for the installed size of /opt/venv (`du -sb`), in bytes.
-VENV_SIZE_LIMIT = 10_000_000
+# The target for the installed size of /opt/venv (`du -sb`), in bytes. It was 10 MB (8.4 MB
+# installed) until `regex` came in: 3.6 MB, most of it its compiled engine, the matcher that
+# lets a user's triage-pattern be stopped at its time budget (see ziplog/pattern.py).
+VENV_SIZE_LIMIT = 12_500_000
 
 
 # --- reading the Dockerfile ------------------------------------------------------------

@@ -150,23 +150,23 @@ def test_an_unusable_artifact_environment_fails_each_upload_after_the_download(
 
 
 @responses.activate
-def test_triage_reads_the_saved_zip_before_the_upload(
+def test_triage_reads_the_zip_in_the_verifying_pass_before_the_upload(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     responses.get(URL, body=ZIP)
     service = RecordingService()
-    seen: list[tuple[Path, int]] = []
-    real = triage_module.triage
+    seen: list[int] = []
+    real = triage_module.Scan.open
 
-    def spy(path: Path, pattern: Any, **options: Any) -> Any:
-        seen.append((path, len(service.calls)))
-        return real(path, pattern, **options)
+    def spy(self: triage_module.Scan, entry: Any, unread: Any) -> Any:
+        seen.append(len(service.calls))
+        return real(self, entry, unread)
 
-    monkeypatch.setattr(triage_module, "triage", spy)
+    monkeypatch.setattr(triage_module.Scan, "open", spy)
     lines: list[str] = []
     result = pipeline.process(context(tmp_path, artifacts=service, log=lines.append), ID1)
 
-    assert seen == [(tmp_path / "codearts-check-logs" / f"{ID1}.zip", 0)], "final name, no upload"
+    assert seen == [0] * 5, "once per member, before any call to the artifact service"
     assert len(service.calls) == 1
     assert result.ok
     assert result.problems == PROBLEM_LINES
@@ -182,7 +182,7 @@ def test_triage_reads_the_saved_zip_before_the_upload(
 @responses.activate
 def test_triage_off_reads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     responses.get(URL, body=ZIP)
-    monkeypatch.setattr(triage_module, "triage", None)  # would fail if called
+    monkeypatch.setattr(triage_module, "Scan", None)  # would fail if called
     lines: list[str] = []
     result = pipeline.process(context(tmp_path, log=lines.append, inputs={"triage": "false"}), ID1)
     assert result.ok
@@ -207,7 +207,7 @@ def test_a_defect_in_triage_is_a_note_not_a_failure(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(triage_module, "triage", broken)
+    monkeypatch.setattr(triage_module.Scan, "open", broken)
     service = RecordingService()
     lines: list[str] = []
     result = pipeline.process(context(tmp_path, artifacts=service, log=lines.append), ID1)

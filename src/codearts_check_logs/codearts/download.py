@@ -1,6 +1,11 @@
 """One sub-job's ZIP onto disk: attempts within `timeout-seconds`, each one streamed to a part
 file, verified, and only then renamed to its final name.
 
+Verified means what `unzip -t` checks (`ziplog.verify`): the stored members' CRC-32 is computed
+as the bytes arrive (`StreamCheck`), and after the body has ended one pass over the members
+settles the rest, inflating each deflated member once; when triage is on, that same pass hands
+the inflated text to triage, so no member is read twice.
+
 The attempts loop lives here, under the log-file API's retry policy (`net.retry.CODEARTS`): the
 client makes one attempt, `answers` says whether its failure is worth another. A failed or abandoned
 download leaves no file behind; the artifact service hears nothing until this returns.
@@ -15,13 +20,15 @@ from pathlib import Path
 import requests
 import tenacity
 
-from ..errors import ActionError, InvalidResponse
+from ..errors import ActionError, DownloadTimeout, InvalidResponse
 from ..net.budget import Deadline, watchdog
 from ..net.cancel import CancelToken
 from ..net.retry import RetryPolicy, policy_for, retrying
 from ..net.session import new_session
 from ..textsafe import clean, for_log
 from ..ziplog import reader
+from ..ziplog import triage as ziptriage
+from ..ziplog import verify as zipverify
 from .client import Announce, Fetched, LogClient
 from .credential_gate import CredentialGate
 from .partfile import PartFile
@@ -29,6 +36,13 @@ from .partfile import PartFile
 Log = Callable[[str], None]
 Received = Callable[[int], None]
 """Told the size of each piece written, for progress bars."""
+Triager = Callable[[float], ziptriage.Shielded]
+"""Given the seconds triage may spend, the triage that reads the members in verification's pass."""
+
+TRIAGE_SHARE = 0.5
+"""Triage's part of the time left when verification starts (and at most `Limits.max_seconds`):
+the other part stays for the CRC of the members after triage stopped, so a pattern that
+backtracks without end never costs the sub-job its ZIP."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,10 @@ class Saved:
     path: Path
     fetched: Fetched
     listing: reader.Listing
+    unverified: tuple[zipverify.Unverified, ...] = ()
+    """Members whose data was not checked (a ZIP bomb by its claimed size, encrypted, ...)."""
+    triage: ziptriage.Triage | None = None
+    """What triage found during verification's pass; None when no triage was asked for."""
 
 
 def download(
@@ -53,11 +71,12 @@ def download(
     announce: Announce | None = None,
     received: Received | None = None,
     policy: RetryPolicy | None = None,
+    triage: Triager | None = None,
 ) -> Saved:
     """The verified ZIP at `dest`, retried within `budget` seconds; an ActionError otherwise.
     `gate` is the run's (at most one refused credential per run); `announce` hears each
     attempt's announced length, `received` each piece written; `policy` is the log-file API's
-    unless a test gives its own."""
+    unless a test gives its own; `triage`, when given, reads the members in the verifying pass."""
     deadline = Deadline(budget)
     policy = policy or policy_for("codearts")
     session, tracker = new_session(cancel, follow_redirects=False)  # the client follows them
@@ -78,39 +97,83 @@ def download(
             retry_if=lambda exc: isinstance(exc, ActionError) and exc.retryable,
             before_sleep=_retry_logger(log, sub_job_id),
         )
-        return attempts(_attempt, client, sub_job_id, dest, announce, received)
+        attempt = _Attempt(client, sub_job_id, dest, deadline, cancel, announce, received, triage)
+        return attempts(attempt.run)
 
 
-def _attempt(
-    client: LogClient,
-    sub_job_id: str,
-    dest: Path,
-    announce: Announce | None,
-    received: Received | None,
-) -> Saved:
-    with PartFile(dest) as part:
+@dataclass(frozen=True)
+class _Attempt:
+    client: LogClient
+    sub_job_id: str
+    dest: Path
+    deadline: Deadline
+    cancel: CancelToken
+    announce: Announce | None
+    received: Received | None
+    triage: Triager | None
 
-        def write(chunk: bytes) -> None:
-            part.write(chunk)
-            if received is not None:
-                received(len(chunk))
+    def run(self) -> Saved:
+        stream = zipverify.StreamCheck()
+        with PartFile(self.dest) as part:
 
-        fetched = client.fetch(sub_job_id, write, announce)
-        part.close()
-        listing = verify(part.path, fetched)
-        part.commit()
-    return Saved(path=dest, fetched=fetched, listing=listing)
+            def write(chunk: bytes) -> None:
+                part.write(chunk)
+                stream.feed(chunk)
+                if self.received is not None:
+                    self.received(len(chunk))
+
+            fetched = self.client.fetch(self.sub_job_id, write, self.announce)
+            part.close()
+            text = None if self.triage is None else self.triage(self._triage_seconds())
+            verified = verify(part.path, fetched, stream.result(), text, self._check)
+            part.commit()
+        return Saved(
+            path=self.dest,
+            fetched=fetched,
+            listing=verified.listing,
+            unverified=verified.unverified,
+            triage=None if text is None else text.result(),
+        )
+
+    def _triage_seconds(self) -> float:
+        return TRIAGE_SHARE * self.deadline.remaining()
+
+    def _check(self) -> None:
+        """Between reads of the verifying pass: a cancel, or the sub-job's deadline, stops it."""
+        self.cancel.check()
+        if self.deadline.expired:
+            raise DownloadTimeout(
+                f"the ZIP arrived but its check did not end within {self.deadline.budget:g} s "
+                "(timeout-seconds)"
+            )
 
 
-def verify(path: Path, fetched: Fetched) -> reader.Listing:
-    """The ZIP's central directory read back. A ZIP that looks cut short is worth another attempt
-    only when the server did not confirm its length; one that arrived at its announced length is
-    complete but damaged, and another attempt would fetch the same bytes."""
+def verify(
+    path: Path,
+    fetched: Fetched,
+    streamed: zipverify.Streamed | None = None,
+    text: ziptriage.Shielded | None = None,
+    check: Callable[[], None] = lambda: None,
+) -> zipverify.Verified:
+    """The ZIP checked as `unzip -t` checks it: the central directory, then every member's CRC
+    (stored ones were checked as they arrived), with `text` reading the members on the way. A
+    ZIP that looks cut short is worth another attempt only when the server did not confirm its
+    length; one that arrived at its announced length, or whose directory is whole but a member's
+    data does not match, is complete but damaged, and another attempt would fetch the same
+    bytes."""
     try:
         # The client already asked `reader` whether the first bytes look like a ZIP (before any
         # byte is written); the whole file can only be checked here, once it is on disk. Two
         # questions to the one ZIP parser, at the two moments the bytes exist.
-        return reader.inspect(path)
+        return zipverify.verify(path, streamed, text=text, check=check)
+    except zipverify.DamagedZip as exc:
+        raise InvalidResponse(
+            f"the ZIP is complete but damaged: {exc} (its data does not match the central "
+            "directory); not retried, since the service would send the same bytes again",
+            http_status=fetched.http_status,
+            request_id=fetched.request_id,
+            retryable=False,
+        ) from None
     except reader.BadZip as exc:
         if fetched.length_confirmed:
             message = (

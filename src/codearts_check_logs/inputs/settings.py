@@ -3,7 +3,6 @@ listing every problem at once."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from ..auth.ways import AuthInputs, choose_way
 from ..environment import REGION_ENV, RunnerEnvironment
 from ..errors import InvalidInput
+from ..ziplog.pattern import TriagePattern
 from .endpoints import CODEARTS_ENDPOINT, IAM_ENDPOINT, STS_ENDPOINT, parse_service_url
 from .metadata import input_specs
 from .paths import OutputFolder, parse_directory
@@ -67,7 +67,7 @@ class Settings:
     retention_days: int | None
     overwrite: bool
     triage: bool
-    triage_pattern: re.Pattern[str]
+    triage_pattern: TriagePattern
     """The built-in pattern when `triage-pattern` is empty."""
     fail_on_error: bool
     timeout_seconds: float

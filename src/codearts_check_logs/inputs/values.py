@@ -7,7 +7,7 @@ import math
 import re
 
 from ..errors import InvalidInput
-from ..ziplog.triage import PatternError, compile_pattern
+from ..ziplog.pattern import PatternError, TriagePattern, compile_pattern
 
 SUB_JOB_ID = re.compile(r"[0-9A-Za-z]{32}")
 _ID_SEPARATORS = re.compile(r"[,\s]+")
@@ -105,7 +105,7 @@ def parse_artifact_name(value: str, sub_job_count: int = 1) -> str:
     return value
 
 
-def parse_triage_pattern(value: str) -> re.Pattern[str]:
+def parse_triage_pattern(value: str) -> TriagePattern:
     """`triage-pattern` compiled now, so a bad one is refused before any request is sent."""
     # A call into ziplog before the run gets there (the pipeline's triage returns to it later):
     # the pattern is triage's own grammar, and only triage can judge it before the first request.

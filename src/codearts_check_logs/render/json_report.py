@@ -7,7 +7,7 @@ from typing import Any
 
 from ..outcome import Outcome
 from ..textsafe import clean
-from .triage import triage_json
+from .triage_section import triage_json
 
 SCHEMA_VERSION = 1
 

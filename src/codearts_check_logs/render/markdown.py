@@ -15,9 +15,10 @@ from collections.abc import Callable, Sized
 from ..outcome import Failure, Outcome, SubJobResult
 from ..textsafe import clean, md
 from ..ziplog.reader import Listing
+from ..ziplog.verify import Unverified
 from .budget import Budget
 from .hints import hint_for
-from .triage import share, triage_md
+from .triage_section import share, triage_md
 
 TITLE = "CodeArts Check logs"
 MAX_SUMMARY_BYTES = 256 * 1024
@@ -82,7 +83,7 @@ def render_markdown(outcome: Outcome) -> str:
     if len(rows) < len(results):
         parts.append(_left_out(results, rows, "sub-jobs are not in the table above", listed=True))
 
-    triage_bytes = share(MAX_SUMMARY_BYTES, len(results))
+    triage_bytes = share(MAX_SUMMARY_BYTES, sum(r.triage is not None for r in results))
     sections = room.leading(_section_md(r, triage_bytes) + "\n" for r in results)
     parts += sections
     if len(sections) < len(results):
@@ -144,9 +145,23 @@ def _section_md(r: SubJobResult, triage_bytes: int) -> str:
         text += f"\n> **Hint:** {hint}\n"
     if r.triage is not None:
         text += triage_md(r.triage, triage_bytes)
+    if r.unverified:
+        text += _unverified_md(r.unverified)
     if r.listing is not None:
         text += _listing_md(r.sub_job_id, r.listing)
     return text
+
+
+def _unverified_md(unverified: tuple[Unverified, ...]) -> str:
+    """The members whose data was not checked: never passed over in silence."""
+    shown = [f"{md(clean(u.name, MAX_NAME))} ({md(u.reason)})" for u in unverified[:LISTED_MEMBERS]]
+    more = len(unverified) - len(shown)
+    rest = f" and {more} more" if more > 0 else ""
+    count = len(unverified)
+    return (
+        f"\n> ⚠️ {count} member{'' if count == 1 else 's'} not verified (data not checked "
+        f"against its CRC-32): {', '.join(shown)}{rest}.\n"
+    )
 
 
 def _table(rows: list[tuple[str, str]]) -> str:

@@ -31,7 +31,7 @@ from ..masking import redact, redact_values
 from ..outcome import Outcome, SubJobResult
 from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
-from .triage import notice
+from .triage_section import notice
 
 OUTPUT_BYTES = 900_000
 """Every output of the step together, as written to `GITHUB_OUTPUT`: GitHub's limit is 1 MB

@@ -6,7 +6,7 @@ from ..outcome import Outcome
 from ..textsafe import clean, for_log
 from .hints import hint_for
 from .markdown import MAX_NAME, format_size, headline
-from .triage import triage_text
+from .triage_section import triage_text
 
 LISTED_NAMES = 5
 
@@ -39,6 +39,14 @@ def render_text(outcome: Outcome) -> str:
                 rest = r.listing.total - len(shown)
                 more = f" and {rest} more" if rest > 0 else ""
                 lines.append(f"        {r.listing.total} files: {names}{more}")
+            if r.unverified:
+                shown_u = r.unverified[:LISTED_NAMES]
+                names = ", ".join(
+                    f"{for_log(clean(u.name, MAX_NAME))} ({u.reason})" for u in shown_u
+                )
+                rest = len(r.unverified) - len(shown_u)
+                more = f" and {rest} more" if rest > 0 else ""
+                lines.append(f"        not verified (data not checked): {names}{more}")
         else:
             status = f"HTTP {r.http_status}  " if r.http_status is not None else ""
             lines.append(

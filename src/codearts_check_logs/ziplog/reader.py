@@ -1,8 +1,10 @@
-"""The ZIP: verify a downloaded package and list its members from the central directory only.
+"""The ZIP's structure: the end record and the central directory, read once and in flat memory.
 
 `zipfile` reads the whole central directory into memory; a hostile archive can claim millions
-of entries. This reader finds the end record, checks the directory lies inside the file, and
-reads at most `limit` entries, so a ZIP bomb costs a few kilobytes to list. Nothing is extracted.
+of entries. This reader finds the end record (the one place in the package that parses it),
+checks the directory lies inside the file, and yields its entries one at a time: `inspect`
+lists at most `limit` of them, so a ZIP bomb costs a few kilobytes to list, and `verify` walks
+every entry without holding them. Nothing is extracted here.
 Names are decoded as triage decodes them (`names.decode_name`: without the UTF-8 flag, UTF-8,
 then GB18030, then CP437), so the listing and the triage of one archive agree on every name.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .names import UTF8_FLAG, decode_name
 
@@ -44,6 +48,33 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One central-directory entry with what reading its data needs (sizes are claims)."""
+
+    name: str
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    offset: int
+    """Where its local header starts."""
+
+    @property
+    def is_dir(self) -> bool:
+        return self.name.endswith("/")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Where the central directory lies, as the end record says (checked against the file)."""
+
+    total: int
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True)
 class Listing:
     """The first members of an archive and how many it holds in all."""
 
@@ -64,20 +95,48 @@ def looks_like_zip(head: bytes) -> bool:
 def inspect(path: Path, *, limit: int = MAX_LISTED) -> Listing:
     """Verify the archive's structure and list up to `limit` members. Raises BadZip."""
     with path.open("rb") as handle:
-        size = handle.seek(0, io.SEEK_END)
-        total, cd_offset, cd_size = _directory_bounds(handle, size)
-        handle.seek(0)
-        head = handle.read(4)
-        if total and head != LOCAL_HEADER:
-            raise BadZip("the file does not start with a ZIP local header")
-        if not total and head == LOCAL_HEADER:
-            raise BadZip("the archive holds files but its central directory lists none")
-        handle.seek(cd_offset)
-        members = _read_members(handle, min(total, limit), cd_offset + cd_size)
-    return Listing(total=total, members=members)
+        directory = locate(handle)
+        members = tuple(
+            Member(name=e.name, size=e.size, compressed_size=e.compressed_size)
+            for e in entries(handle, directory, limit=limit)
+        )
+    return Listing(total=directory.total, members=members)
 
 
-def _directory_bounds(handle: io.BufferedReader, size: int) -> tuple[int, int, int]:
+def locate(handle: BinaryIO) -> Directory:
+    """The central directory's place, checked: inside the file, after a first local header."""
+    size = handle.seek(0, io.SEEK_END)
+    total, cd_offset, cd_size = _directory_bounds(handle, size)
+    handle.seek(0)
+    head = handle.read(4)
+    if total and head != LOCAL_HEADER:
+        raise BadZip("the file does not start with a ZIP local header")
+    if not total and head == LOCAL_HEADER:
+        raise BadZip("the archive holds files but its central directory lists none")
+    return Directory(total=total, offset=cd_offset, size=cd_size)
+
+
+def entries(handle: BinaryIO, directory: Directory, *, limit: int | None = None) -> Iterator[Entry]:
+    """The first `limit` entries (all when None), one at a time, in directory order."""
+    handle.seek(directory.offset)
+    count = directory.total if limit is None else min(directory.total, limit)
+    end = directory.offset + directory.size
+    for _ in range(count):
+        yield _read_entry(handle, end)
+
+
+def directory_figures(handle: BinaryIO) -> tuple[int, int] | None:
+    """Entry count and byte size of the central directory as the end record claims them, or
+    None when there is no usable end record: cheap, for deciding before anything is loaded."""
+    size = handle.seek(0, io.SEEK_END)
+    try:
+        total, _offset, cd_size = _directory_bounds(handle, size)
+    except BadZip:
+        return None
+    return total, cd_size
+
+
+def _directory_bounds(handle: BinaryIO, size: int) -> tuple[int, int, int]:
     """Entry count, offset and size of the central directory, checked against the file size."""
     tail_size = min(size, _EOCD.size + _MAX_COMMENT)
     handle.seek(size - tail_size)
@@ -106,7 +165,7 @@ def _comment_length(tail: bytes, at: int) -> int:
     return int(_EOCD.unpack_from(tail, at)[-1])
 
 
-def _zip64_bounds(handle: io.BufferedReader, eocd_pos: int) -> tuple[int, int, int]:
+def _zip64_bounds(handle: BinaryIO, eocd_pos: int) -> tuple[int, int, int]:
     if eocd_pos < _ZIP64_LOCATOR.size:
         raise BadZip("the ZIP64 locator is missing: the ZIP is damaged")
     handle.seek(eocd_pos - _ZIP64_LOCATOR.size)
@@ -125,28 +184,34 @@ def _zip64_bounds(handle: io.BufferedReader, eocd_pos: int) -> tuple[int, int, i
     return int(total), int(cd_offset), int(cd_size)
 
 
-def _read_members(handle: io.BufferedReader, count: int, cd_end: int) -> tuple[Member, ...]:
-    members: list[Member] = []
-    for _ in range(count):
-        raw = handle.read(_CENTRAL.size)
-        if len(raw) != _CENTRAL.size or not raw.startswith(b"PK\x01\x02"):
-            raise BadZip("a central directory entry is damaged")
-        fields = _CENTRAL.unpack(raw)
-        flags, csize, usize = fields[3], fields[8], fields[9]
-        name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
-        name = handle.read(name_len)
-        extra = handle.read(extra_len)
-        handle.seek(comment_len, io.SEEK_CUR)
-        if handle.tell() > cd_end or len(name) != name_len:
-            raise BadZip("a central directory entry runs past the directory")
-        usize, csize = _zip64_sizes(extra, usize, csize)
-        text = decode_name(name, bool(flags & UTF8_FLAG))
-        members.append(Member(name=text, size=usize, compressed_size=csize))
-    return tuple(members)
+def _read_entry(handle: BinaryIO, cd_end: int) -> Entry:
+    raw = handle.read(_CENTRAL.size)
+    if len(raw) != _CENTRAL.size or not raw.startswith(b"PK\x01\x02"):
+        raise BadZip("a central directory entry is damaged")
+    fields = _CENTRAL.unpack(raw)
+    flags, method, crc, csize, usize = fields[3], fields[4], fields[7], fields[8], fields[9]
+    name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
+    offset = fields[16]
+    name = handle.read(name_len)
+    extra = handle.read(extra_len)
+    handle.seek(comment_len, io.SEEK_CUR)
+    if handle.tell() > cd_end or len(name) != name_len:
+        raise BadZip("a central directory entry runs past the directory")
+    usize, csize, offset = _zip64_sizes(extra, usize, csize, offset)
+    return Entry(
+        name=decode_name(name, bool(flags & UTF8_FLAG)),
+        flags=flags,
+        method=method,
+        crc=crc,
+        compressed_size=csize,
+        size=usize,
+        offset=offset,
+    )
 
 
-def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
-    """Real sizes from the ZIP64 extra field when the 32-bit ones are saturated."""
+def _zip64_sizes(extra: bytes, usize: int, csize: int, offset: int = 0) -> tuple[int, int, int]:
+    """Real sizes and offset from the ZIP64 extra field when the 32-bit ones are saturated
+    (the field holds only those, in this order)."""
     pos = 0
     while pos + 4 <= len(extra):
         tag, length = struct.unpack_from("<HH", extra, pos)
@@ -157,6 +222,8 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
                 usize = values.pop(0)
             if csize == 0xFFFFFFFF and values:
                 csize = values.pop(0)
+            if offset == 0xFFFFFFFF and values:
+                offset = values.pop(0)
             break
         pos += 4 + length
-    return usize, csize
+    return usize, csize, offset

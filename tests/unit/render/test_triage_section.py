@@ -12,7 +12,7 @@ from devtools.doubles.logs import PROBLEM_LINES, realistic_log_package
 
 from codearts_check_logs import masking
 from codearts_check_logs.render import markdown
-from codearts_check_logs.render import triage as view
+from codearts_check_logs.render import triage_section as view
 from codearts_check_logs.textsafe import MAX_TEXT
 from codearts_check_logs.ziplog.triage import (
     BUILTIN_PATTERN,
@@ -297,3 +297,35 @@ def test_json(tmp_path: Path) -> None:
     assert hostile is not None
     assert all("\n" not in p["text"] and "\x00" not in p["text"] for p in hostile["problems"])
     assert all(len(p["text"]) <= view.LINE_CHARS for p in hostile["problems"])
+
+
+def test_with_500_triaged_sub_jobs_problem_lines_outrank_the_tails() -> None:
+    wide = "E" * 20 + " error " + "|" * 470  # a long problem line, 2,800 bytes once escaped
+    found = replace(
+        hostile_triage("x"),
+        problems=(Problem("build.log", 7, wide),),
+        total_problems=1,
+        tail=("INFO short line",) * 20,
+        main_log="build.log",
+        notes=(),
+    )
+    results = [replace(ok_result(f"{i:032x}"), triage=found) for i in range(500)]
+    rendered = markdown.render_markdown(outcome_of(*results))
+    sections = rendered.split("\n### ")[1:]
+    assert len(sections) > 100
+    for section in sections:
+        if "**Triage:**" not in section:
+            continue
+        assert "<summary>Problem lines</summary>" in section, section
+        assert "build.log&#58;7&#58; EEEEEEEEEEEEEEEEEEEE error" in section
+    assert "<summary>Last 20 lines" not in rendered
+
+
+def test_the_share_goes_to_the_triaged_sub_jobs_only() -> None:
+    found = hostile_triage("x")
+    triaged = [replace(ok_result(f"{i:032x}"), triage=found) for i in range(4)]
+    failed = [replace(ok_result(f"{i:032x}"), status="failure") for i in range(4, 400)]
+    rendered = markdown.render_markdown(outcome_of(*triaged, *failed))
+    alone = markdown.render_markdown(outcome_of(*triaged))
+    first = rendered.split("\n### ")[1]
+    assert first.count("\n") == alone.split("\n### ")[1].count("\n"), "the same room as alone"

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..textsafe import clean, clean_layout, for_log, md
 from ..ziplog.triage import MemberTriage, Problem, Triage
-from .budget import Budget
+from .budget import Budget, shorten, utf8_size
 
 SECTION_BYTES = 32 * 1024
 """The most one sub-job's triage may take in the summary."""
@@ -49,8 +49,9 @@ _SKIPPED = {
 
 
 def share(summary_bytes: int, sections: int) -> int:
-    """Bytes for each sub-job's triage: at most `SECTION_BYTES`, and all of them together at most
-    half the summary, so triage never crowds out the results and errors of other sub-jobs."""
+    """Bytes for each triaged sub-job's part: at most `SECTION_BYTES`, and all of them together at
+    most half the summary, so triage never crowds out the results and errors of other sub-jobs.
+    `sections` counts the sub-jobs that were triaged: the others need no share."""
     return min(SECTION_BYTES, summary_bytes // (2 * max(1, sections)))
 
 
@@ -90,11 +91,13 @@ def triage_md(found: Triage, budget: int = SECTION_BYTES) -> str:
     notes = room.fit([f"- ⚠️ {md(clean(note, NOTE_CHARS))}" for note in found.notes])
     if notes:
         parts.append("\n" + "\n".join(notes) + "\n")
+    problems_shown = True
     if found.problems:
-        shown, total = len(found.problems), found.total_problems
-        title = f"First {shown} of {total} problem lines" if total > shown else "Problem lines"
-        parts.append(_pre(title, [_problem_line(p) for p in found.problems], room, is_open=True))
-    if found.tail and found.main_log is not None:
+        block = _problems_md(found, room)
+        problems_shown = bool(block)
+        parts.append(block)
+    # The tail only once the problem lines have had their room: it never outranks them.
+    if found.tail and found.main_log is not None and problems_shown:
         title = f"Last {len(found.tail)} lines of {md(clean(found.main_log, NAME_CHARS))}"
         parts.append(_pre(title, [md(clean_layout(line, LINE_CHARS)) for line in found.tail], room))
     if found.total_problems or any(m.skipped for m in found.members):
@@ -107,10 +110,28 @@ def triage_md(found: Triage, budget: int = SECTION_BYTES) -> str:
     return "".join(parts)
 
 
-def _problem_line(problem: Problem) -> str:
-    """`member:line: text`, as grep and compilers write it."""
+def _problems_md(found: Triage, room: _Room) -> str:
+    """The first problem lines; when not one of them fits whole, the first shortened to the room
+    left, so that a small share (many sub-jobs) still shows each sub-job's first problem."""
+    shown, total = len(found.problems), found.total_problems
+    title = f"First {shown} of {total} problem lines" if total > shown else "Problem lines"
+    block = _pre(title, [md(_problem_text(p)) for p in found.problems], room, is_open=True)
+    if block:
+        return block
+    head = f"\n<details open><summary>{title}</summary>\n\n<pre>\n"
+    foot = "</pre>\n\n</details>\n"
+    left = room.left - utf8_size(head + foot) - 1  # the line's newline
+    first = shorten(_problem_text(found.problems[0]), left, lambda t: utf8_size(md(t)))
+    if not first or not room.take(head + md(first) + "\n" + foot):
+        return ""
+    room.omitted -= 1  # the first line is shown after all, shortened
+    return head + md(first) + "\n" + foot
+
+
+def _problem_text(problem: Problem) -> str:
+    """`member:line: text`, as grep and compilers write it (not yet escaped)."""
     name = clean(problem.member, NAME_CHARS)
-    return md(f"{name}:{problem.line}: {clean_layout(problem.text, LINE_CHARS)}")
+    return f"{name}:{problem.line}: {clean_layout(problem.text, LINE_CHARS)}"
 
 
 def _pre(title: str, lines: list[str], room: _Room, *, is_open: bool = False) -> str:
