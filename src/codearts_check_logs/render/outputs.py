@@ -51,7 +51,7 @@ not suffice (a text no longer than the marker, such as the status, is never cut)
 FIXED = frozenset(
     {"status", "size", "sha256", "artifact-digest", "problems", "sub_job_id", "artifact_digest"}
 )
-"""Outputs and `results` fields whose values the action fixes (a word of two, numbers, hex
+"""Outputs and `results` fields whose values the action fixes (one of two words, numbers, hex
 digits, a validated ID): never scrubbed, so no secret can change them. Every other text is
 scrubbed here, field by field, before `results` is encoded; `error-code` is kept when it is one
 of the action's own codes."""
