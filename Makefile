@@ -1,25 +1,65 @@
-# Two entry points for a fresh machine: `make demo` and `make test`. Both set themselves up.
+# Two entry points for a fresh machine: `make demo` and `make test`. Both set themselves up:
+# the demo with only what it runs (the package, its runtime dependencies, the `demo` extra and
+# the npm `dependencies`: the blob-store emulator and GitHub's Markdown stylesheet), the tests
+# with everything (linters, type checker, the protocol and signing references).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PY_STAMP   := $(VENV)/.installed
-NODE_STAMP := node_modules/.installed
+PY_STAMP        := $(VENV)/.installed
+PY_DEMO_STAMP   := $(VENV)/.demo-installed
+NODE_STAMP      := node_modules/.installed
+NODE_DEMO_STAMP := node_modules/.demo-installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: demo test lint typecheck lint-ci unit bench clean
+.PHONY: demo test lint typecheck lint-ci unit bench summary-image clean
+
+# A venv without its own pip, filled by the interpreter's pip (`--python`, pip 22.3+): seeding
+# pip into the venv is the slowest part of creating it. Without a usable outer pip, the usual
+# way. `make test` later adds pip to the same venv.
+$(PY_DEMO_STAMP): pyproject.toml
+	($(PYTHON) -m venv --without-pip $(VENV) && \
+	  $(PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check \
+	    install --quiet -e '.[demo]') || \
+	($(PYTHON) -m venv $(VENV) && $(PIP) install --quiet -e '.[demo]')
+	touch $@
 
 $(PY_STAMP): pyproject.toml requirements/oracle.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements/oracle.txt
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[demo,dev]'
+	$(PIP) install --quiet --no-deps -r requirements/oracle.txt
+	touch $@ $(PY_DEMO_STAMP)
+
+# `npm ci --omit=dev` removes the test-only tools, so the full stamp goes with it.
+$(NODE_DEMO_STAMP): package.json package-lock.json
+	rm -f $(NODE_STAMP)
+	npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	touch $@ $(NODE_DEMO_STAMP)
 
-demo: $(PY_STAMP) $(NODE_STAMP)
+# The two installs overlap: pip waits on the network and the CPU, npm mostly on the disk.
+demo:
+	$(MAKE) --no-print-directory -j2 $(PY_DEMO_STAMP) $(NODE_DEMO_STAMP)
 	$(BIN)/python -m devtools.demo
+
+# The README's picture of a job summary: the demo's main run, rendered by headless Chromium
+# (Debian's package, with emoji and CJK fonts, installed here when missing) as GitHub's run
+# page shows it. Commit both files it writes; tests/e2e/test_demo.py checks that the Markdown
+# beside the picture is what the demo makes.
+SUMMARY_PNG := docs/images/job-summary.png
+summary-image: demo
+	command -v chromium >/dev/null && fc-list | grep -q -i emoji || \
+	  (apt-get update && apt-get install -y chromium fonts-noto-color-emoji fonts-wqy-microhei)
+	mkdir -p docs/images
+	cp demo-workspace/main/summary.md docs/images/job-summary.md
+	profile=$$(mktemp -d) && chromium --headless --no-sandbox --disable-gpu \
+	  --disable-background-networking --disable-component-update --disable-sync \
+	  --no-first-run --hide-scrollbars --user-data-dir=$$profile \
+	  --screenshot=$(SUMMARY_PNG) --window-size=1280,1400 \
+	  file://$(CURDIR)/demo-workspace/main/summary.html; rm -rf $$profile
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

@@ -140,19 +140,38 @@ class IssuedToken:
 @dataclass(frozen=True)
 class ClaimCondition:
     """A condition on one ID-token claim: any of `values`, compared exactly or, with `like`,
-    as patterns where `*` matches anything (IAM 5's StringLike, IAM v3's regex-free rules)."""
+    as patterns where `*` matches anything (IAM 5's StringLike, IAM v3's regex-free rules);
+    with `negate`, none of them (IAM v3's `not_any_of`, IAM 5's StringNotEquals)."""
 
     claim: str
     values: tuple[str, ...]
     like: bool = False
+    negate: bool = False
 
     def matches(self, claims: Mapping[str, Any]) -> bool:
         value = claims.get(self.claim)
         if not isinstance(value, str):
-            return False
+            return self.negate
         if self.like:
-            return any(fnmatchcase(value, pattern) for pattern in self.values)
-        return value in self.values
+            found = any(fnmatchcase(value, pattern) for pattern in self.values)
+        else:
+            found = value in self.values
+        return found != self.negate
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Conditions that must all hold: the keys of one IAM 5 trust-policy `Condition` block, or
+    the `remote` entries of one IAM v3 mapping rule, are joined with AND."""
+
+    conditions: tuple[ClaimCondition, ...]
+
+    def matches(self, claims: Mapping[str, Any]) -> bool:
+        return all(condition.matches(claims) for condition in self.conditions)
+
+
+Condition = ClaimCondition | AllOf
+"""What an agency's trust policy or an identity provider's mapping rule asks of a token."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +193,7 @@ class Agency:
     agency_id: str
     name: str
     provider_urn: str
-    condition: ClaimCondition
+    condition: Condition
     max_session_seconds: int = 3600
 
 
@@ -187,7 +206,7 @@ class IdentityProvider:
     url: str
     client_id: str
     signing_key: Mapping[str, Any]
-    condition: ClaimCondition
+    condition: Condition
     group: str = "codearts-check-readers"
     user_name: str = "FederationUser"
     lifetime_seconds: int = TOKEN_LIFETIME_SECONDS
@@ -289,7 +308,7 @@ class Account:
         name: str,
         *,
         provider_urn: str,
-        condition: ClaimCondition,
+        condition: Condition,
         max_session_seconds: int = 3600,
     ) -> Agency:
         agency = Agency(
@@ -310,7 +329,7 @@ class Account:
         *,
         client_id: str,
         signing_key: Mapping[str, Any],
-        condition: ClaimCondition,
+        condition: Condition,
         url: str = GITHUB_ISSUER,
     ) -> IdentityProvider:
         idp = IdentityProvider(

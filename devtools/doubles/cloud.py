@@ -26,13 +26,14 @@ from devtools.doubles.account import (
     Agency,
     ClaimCondition,
     Clock,
+    Condition,
     IdentityProvider,
     IssuedToken,
     OidcProvider,
     User,
 )
 from devtools.doubles.base import DoubleServer, RecordedRequest, stop_all
-from devtools.doubles.github_oidc import GithubOidcDouble
+from devtools.doubles.github_oidc import GithubOidcDouble, Trigger
 from devtools.doubles.iam import IamDouble
 from devtools.doubles.sts import StsDouble
 
@@ -159,23 +160,33 @@ def huawei_cloud(
     owner: str = "example-org",
     repo: str = "example-repo",
     ref: str = "refs/heads/main",
+    trigger: Trigger | None = None,
+    agency_condition: Condition | None = None,
+    idp_condition: Condition | None = None,
     clock: Clock = time.time,
     verifier: signing.Verifier = "auto",
 ) -> Iterator[HuaweiCloud]:
-    """Start the account's IAM, STS and GitHub OIDC doubles for `owner/repo` on `ref`.
+    """Start the account's IAM, STS and GitHub OIDC doubles for `owner/repo`, whose job runs for
+    `trigger` (else a push to `ref`).
 
-    The IAM 5 provider accepts GitHub's default audience and its agency trusts tokens of
-    `owner/repo` (`repository` claim); the IAM v3 identity provider wants the custom audience
-    `codearts-check-logs` and maps tokens whose `sub` is `repo:owner/repo:*`.
+    The IAM 5 provider accepts GitHub's default audience and its agency trusts tokens under
+    `agency_condition` (by default: `repository` is `owner/repo`); the IAM v3 identity provider
+    wants the custom audience `codearts-check-logs` and maps tokens under `idp_condition` (by
+    default: `sub` is like `repo:owner/repo:*`).
     """
     account = Account(clock=clock, verifier=verifier)
-    github = GithubOidcDouble(owner=owner, repo=repo, ref=ref, clock=clock)
+    github = GithubOidcDouble(owner=owner, repo=repo, ref=ref, trigger=trigger, clock=clock)
+    repository = f"{owner}/{repo}"
+    conditions = (
+        agency_condition or ClaimCondition("repository", (repository,)),
+        idp_condition or ClaimCondition("sub", (f"repo:{repository}:*",), like=True),
+    )
     iam, sts = IamDouble(account), StsDouble(account)
     started: list[DoubleServer] = []
     try:
         for double in (github, iam, sts):
             started.append(double.start())
-        yield _set_up(account, region, github, iam, sts, f"{owner}/{repo}")
+        yield _set_up(account, region, github, iam, sts, conditions)
     finally:
         stop_all(started)
 
@@ -186,7 +197,7 @@ def _set_up(
     github: GithubOidcDouble,
     iam: IamDouble,
     sts: StsDouble,
-    repository: str,
+    conditions: tuple[Condition, Condition],
 ) -> HuaweiCloud:
     project = account.add_project(region)
     account.add_project("cn-south-1" if region != "cn-south-1" else "cn-north-4")
@@ -198,13 +209,13 @@ def _set_up(
     agency = account.add_agency(
         "codearts-check-logs-reader",
         provider_urn=provider.urn,
-        condition=ClaimCondition("repository", (repository,)),
+        condition=conditions[0],
     )
     idp = account.add_identity_provider(
         IDP_ID,
         client_id=IAM3_AUDIENCE,
         signing_key=github.jwks(),
-        condition=ClaimCondition("sub", (f"repo:{repository}:*",), like=True),
+        condition=conditions[1],
     )
     return HuaweiCloud(
         region=region,

@@ -6,8 +6,13 @@ sets `ACTIONS_ID_TOKEN_REQUEST_URL` (which already carries `?api-version=2.0`) a
 `GET <url>&audience=<url-encoded audience>` with `Authorization: Bearer <request token>` and gets
 `{"value": "<JWT>"}`. Without `audience` the token's `aud` is the owner's URL
 (`https://github.com/<owner>`). The JWT is RS256, issuer `https://token.actions.githubusercontent.com`,
-with GitHub's claims (`sub` = `repo:<owner>/<repo>:ref:<ref>`, `repository`, `ref`, …) and a
-five-minute lifetime.
+with GitHub's claims and a five-minute lifetime. The claims follow the job's `Trigger`, as
+GitHub's OIDC reference describes them: `sub` is `repo:<owner>/<repo>:environment:<name>` for a
+job with an environment, `repo:<owner>/<repo>:pull_request` for a pull request (whose `ref` is
+`refs/pull/<n>/merge`), else `repo:<owner>/<repo>:ref:<ref>` (a branch for `push` and
+`workflow_dispatch`, `refs/tags/<tag>` for a tag); `event_name`, `ref_type`, `head_ref`,
+`base_ref` and `environment` go with it. A pull request from a fork runs with read-only
+permissions, so GitHub gives its job no ID-token request at all (`env()` is empty then).
 
 The JWKS is served at `/.well-known/jwks` (the STS double fetches it, as Huawei fetches GitHub's);
 `jwks()` gives the same set to paste into an IAM v3 identity provider. `rotate_key()` starts
@@ -23,6 +28,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from devtools.doubles.account import Clock
@@ -50,6 +56,59 @@ def vss_error(status: int, type_key: str, message: str) -> Reply:
     )
 
 
+@dataclass(frozen=True)
+class Trigger:
+    """What a job runs for, as far as its ID token tells: the event, the ref and the context
+    that `sub` names."""
+
+    event_name: str
+    ref: str
+    context: str
+    """What follows `repo:<owner>/<repo>:` in `sub` when the job has no environment."""
+    ref_type: str = "branch"
+    environment: str | None = None
+    head_ref: str = ""
+    base_ref: str = ""
+    from_fork: bool = False
+    """A pull request from a fork: read-only permissions, hence no ID token for the job."""
+
+    @classmethod
+    def push(cls, branch: str = "main") -> Trigger:
+        ref = f"refs/heads/{branch}"
+        return cls("push", ref, f"ref:{ref}")
+
+    @classmethod
+    def tag(cls, name: str = "v1.2.3") -> Trigger:
+        ref = f"refs/tags/{name}"
+        return cls("push", ref, f"ref:{ref}", ref_type="tag")
+
+    @classmethod
+    def workflow_dispatch(cls, branch: str = "main") -> Trigger:
+        ref = f"refs/heads/{branch}"
+        return cls("workflow_dispatch", ref, f"ref:{ref}")
+
+    @classmethod
+    def pull_request(
+        cls, number: int = 7, *, head: str = "feature", base: str = "main", fork: bool = False
+    ) -> Trigger:
+        return cls(
+            "pull_request",
+            f"refs/pull/{number}/merge",
+            "pull_request",
+            head_ref=head,
+            base_ref=base,
+            from_fork=fork,
+        )
+
+    def in_environment(self, name: str) -> Trigger:
+        """The same event for a job that declares `environment: <name>`."""
+        return replace(self, environment=name)
+
+    def subject(self, repository: str) -> str:
+        context = f"environment:{self.environment}" if self.environment else self.context
+        return f"repo:{repository}:{context}"
+
+
 class GithubOidcDouble(DoubleServer):
     """The ID-token endpoint of one workflow job in `owner/repo` running on `ref`."""
 
@@ -63,12 +122,18 @@ class GithubOidcDouble(DoubleServer):
         owner: str = "example-org",
         repo: str = "example-repo",
         ref: str = "refs/heads/main",
+        trigger: Trigger | None = None,
         clock: Clock = time.time,
         lifetime: int = TOKEN_LIFETIME_SECONDS,
         key: SigningKey | None = None,
+        repository_id: str = "123456789",
+        owner_id: str = "987654321",
     ) -> None:
+        """`trigger` decides the event-dependent claims; without one, a `push` to `ref`."""
         super().__init__()
         self.owner, self.repo, self.ref = owner, repo, ref
+        self.trigger = trigger or Trigger("push", ref, f"ref:{ref}")
+        self.repository_id, self.owner_id = repository_id, owner_id
         self.clock = clock
         self.lifetime = lifetime
         self.key = key or SigningKey.shared()
@@ -103,7 +168,10 @@ class GithubOidcDouble(DoubleServer):
         return f"https://github.com/{self.owner}"
 
     def env(self) -> dict[str, str]:
-        """The variables the runner gives a job with `permissions: id-token: write`."""
+        """The variables the runner gives a job with `permissions: id-token: write`; none for
+        a pull request from a fork, whose permissions GitHub makes read-only."""
+        if self.trigger.from_fork:
+            return {}
         return {
             "ACTIONS_ID_TOKEN_REQUEST_URL": self.token_url,
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
@@ -120,19 +188,20 @@ class GithubOidcDouble(DoubleServer):
         """The claims GitHub puts in this job's ID token; `overrides` replace or add claims."""
         now = int(self.clock())
         repository = f"{self.owner}/{self.repo}"
-        workflow_ref = f"{repository}/.github/workflows/ci.yml@{self.ref}"
+        trigger = self.trigger
+        workflow_ref = f"{repository}/.github/workflows/ci.yml@{trigger.ref}"
         claims: dict[str, Any] = {
             "jti": str(uuid.uuid4()),
-            "sub": f"repo:{repository}:ref:{self.ref}",
+            "sub": trigger.subject(repository),
             "aud": audience or self.default_audience,
-            "ref": self.ref,
-            "ref_type": "branch",
+            "ref": trigger.ref,
+            "ref_type": trigger.ref_type,
             "ref_protected": "false",
             "sha": secrets.token_hex(20),
             "repository": repository,
-            "repository_id": "123456789",
+            "repository_id": self.repository_id,
             "repository_owner": self.owner,
-            "repository_owner_id": "987654321",
+            "repository_owner_id": self.owner_id,
             "repository_visibility": "private",
             "run_id": self._run_id,
             "run_number": "7",
@@ -142,13 +211,17 @@ class GithubOidcDouble(DoubleServer):
             "workflow": "ci",
             "workflow_ref": workflow_ref,
             "job_workflow_ref": workflow_ref,
-            "event_name": "push",
+            "event_name": trigger.event_name,
+            "head_ref": trigger.head_ref,
+            "base_ref": trigger.base_ref,
             "runner_environment": "github-hosted",
             "iss": GITHUB_ISSUER,
             "nbf": now - 5,
             "iat": now,
             "exp": now + self.lifetime,
         }
+        if trigger.environment:
+            claims["environment"] = trigger.environment
         claims.update(overrides)
         return claims
 

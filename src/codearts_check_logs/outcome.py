@@ -69,6 +69,12 @@ class SubJobResult:
         return self.status == SUCCESS
 
     @property
+    def artifact_digest(self) -> str:
+        """The artifact's SHA-256, as `actions/upload-artifact` names it: the ZIP's own digest,
+        since the artifact's content is the ZIP; empty when no artifact was uploaded."""
+        return self.sha256 if self.artifact_id else ""
+
+    @property
     def problems(self) -> int | None:
         """Problem lines triage found in this sub-job's ZIP; None when it was not triaged."""
         return None if self.triage is None else self.triage.total_problems

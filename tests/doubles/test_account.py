@@ -11,6 +11,7 @@ import requests
 from devtools.doubles import signing
 from devtools.doubles.account import (
     Account,
+    AllOf,
     ClaimCondition,
     GatewayError,
     ManualClock,
@@ -389,6 +390,16 @@ def test_claim_conditions_match_exactly_or_by_pattern() -> None:
     assert not exact.matches({"repository": ["org/repo"]})
     assert like.matches({"sub": "repo:org/repo:ref:refs/heads/main"})
     assert not like.matches({"sub": "repo:org/repo:pull_request"})
+
+
+def test_negated_and_joined_conditions() -> None:
+    not_target = ClaimCondition("event_name", ("pull_request_target",), negate=True)
+    assert not_target.matches({"event_name": "pull_request"})
+    assert not not_target.matches({"event_name": "pull_request_target"})
+    both = AllOf((ClaimCondition("repository", ("org/repo",)), not_target))
+    assert both.matches({"repository": "org/repo", "event_name": "push"})
+    assert not both.matches({"repository": "org/repo", "event_name": "pull_request_target"})
+    assert not both.matches({"repository": "fork/repo", "event_name": "push"})
 
 
 def test_secrets_lists_every_configured_and_issued_credential(cloud: HuaweiCloud) -> None:

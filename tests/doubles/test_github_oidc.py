@@ -10,7 +10,12 @@ from urllib.parse import quote
 import pytest
 import requests
 from devtools.doubles.account import ManualClock
-from devtools.doubles.github_oidc import CONFIGURATION_PATH, JWKS_PATH, GithubOidcDouble
+from devtools.doubles.github_oidc import (
+    CONFIGURATION_PATH,
+    JWKS_PATH,
+    GithubOidcDouble,
+    Trigger,
+)
 from devtools.doubles.idtoken import (
     GITHUB_ISSUER,
     InvalidIdToken,
@@ -190,3 +195,39 @@ def test_a_jwks_without_keys_is_refused() -> None:
     assert refusal(KEY.sign(CLAIMS), {"keys": "none"}) == "unknown-key"
     broken = {"keys": [{**KEY.jwk(), "n": 5}]}
     assert refusal(KEY.sign(CLAIMS), broken) == "unknown-key"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "sub", "ref", "event"),
+    [
+        (Trigger.push("main"), "repo:o/r:ref:refs/heads/main", "refs/heads/main", "push"),
+        (Trigger.tag("v2.0.1"), "repo:o/r:ref:refs/tags/v2.0.1", "refs/tags/v2.0.1", "push"),
+        (Trigger.pull_request(12), "repo:o/r:pull_request", "refs/pull/12/merge", "pull_request"),
+        (
+            Trigger.workflow_dispatch("dev"),
+            "repo:o/r:ref:refs/heads/dev",
+            "refs/heads/dev",
+            "workflow_dispatch",
+        ),
+        (
+            Trigger.tag("v1").in_environment("release"),
+            "repo:o/r:environment:release",
+            "refs/tags/v1",
+            "push",
+        ),
+    ],
+)
+def test_claims_follow_the_trigger(trigger: Trigger, sub: str, ref: str, event: str) -> None:
+    claims = GithubOidcDouble(owner="o", repo="r", trigger=trigger).claims()
+    assert (claims["sub"], claims["ref"], claims["event_name"]) == (sub, ref, event)
+    assert claims["ref_type"] == ("tag" if "/tags/" in ref else "branch")
+    assert claims.get("environment") == trigger.environment
+
+
+def test_a_pull_request_from_a_fork_gets_no_id_token_request() -> None:
+    assert GithubOidcDouble(trigger=Trigger.pull_request(fork=True)).env() == {}
+    with GithubOidcDouble(trigger=Trigger.pull_request()) as same_repository:
+        assert set(same_repository.env()) == {
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        }

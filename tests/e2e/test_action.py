@@ -271,7 +271,7 @@ def test_invalid_input_sends_nothing(
 
 
 def test_every_problem_is_listed_at_once(sim: Simulator, run_action: ActionRunner) -> None:
-    run = run_action({**inputs_for(sim, "bad"), "token": "", "retention-days": "0"})
+    run = run_action({**inputs_for(sim, "bad"), "token": "", "retention-days": "91"})
 
     message = run.outputs["error-message"]
     for name in ("sub-job-id", "token", "retention-days"):

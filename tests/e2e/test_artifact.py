@@ -65,9 +65,24 @@ def test_each_zip_becomes_a_raw_artifact(
         assert f"]({RUN_URL}/{artifact.id})" in run.summary
     assert run.outputs["artifact-id"] == results[ID1]["artifact_id"]
     assert run.outputs["artifact-url"] == results[ID1]["artifact_url"]
+    assert run.outputs["artifact-digest"] == run.outputs["sha256"] == results[ID1]["sha256"]
     assert "sig=" not in run.log + run.summary
     masks = [line for line in run.stdout.splitlines() if line.startswith("::add-mask::")]
     assert len(masks) >= 1 + 2, "the token, then each upload URL's signature, are masked"
+
+
+def test_retention_days_zero_leaves_the_repository_default(
+    sim: Simulator,
+    run_action: ActionRunner,
+    runner_env: dict[str, str],
+    results_double: ResultsDouble,
+) -> None:
+    """`0`, as `actions/upload-artifact` reads it: no `expires_at`, so the service applies the
+    repository's retention."""
+    run = run_action(with_upload(sim, ID1, retention_days="0"), env=runner_env)
+    assert run.returncode == 0, run.log
+    (artifact,) = results_double.finalized()
+    assert artifact.expires_at is None
 
 
 def test_a_multi_block_zip_has_the_block_layout_of_the_official_client(

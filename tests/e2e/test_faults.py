@@ -543,7 +543,7 @@ def test_path_that_is_an_existing_file(
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("retention-days", "0"),
+        ("retention-days", "91"),
         ("retention-days", "abc"),
         ("retention-days", "90.0"),
         ("timeout-seconds", "-1"),

@@ -5,8 +5,8 @@ runs offline for GitLab CI or Jenkins. So these tests parse the GitLab files as 
 check what a user copying them relies on: the published image with its entrypoint cleared,
 credentials only from the CI system's secret store under the SDK's variable names, ZIPs
 kept as artifacts whatever the exit status, and a CLI call that uses only the documented
-options and saves where the artifacts are collected. The README test in test_docs.py shows
-that each file appears there in full.
+options and saves where the artifacts are collected. test_docs.py checks that the README links
+each file.
 """
 
 from __future__ import annotations

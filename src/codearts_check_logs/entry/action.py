@@ -25,6 +25,7 @@ from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..render.markdown import headline, render_markdown
 from ..render.outputs import annotations_for, outputs_for
+from ..render.wording import counted
 from ..textsafe import clean
 from .library_logs import route_library_logs
 from .signals import Signals, leave
@@ -67,7 +68,8 @@ def _run(env: RunnerEnvironment, cancel: CancelToken) -> tuple[Outcome, bool]:
         settings = parse_settings(raw_inputs(env), workspace_from(env.workspace), env)
     except InvalidSettings as exc:
         return Outcome.failed(exc), exc.fail_on_error
-    commands.group(f"Fetching {len(settings.sub_job_ids)} CodeArts Check log package(s)")
+    count = counted(len(settings.sub_job_ids), "CodeArts Check log package")
+    commands.group(f"Fetching {count}")
     try:
         outcome = app.run(settings, env, log=commands.log, cancel=cancel)
     finally:

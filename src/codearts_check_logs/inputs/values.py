@@ -65,12 +65,16 @@ def parse_sub_job_ids(value: str) -> tuple[str, ...]:
 
 
 def parse_retention_days(value: str) -> int | None:
-    """Empty for the repository default, else a whole number of days from 1 to 90."""
+    """None (the repository's default) for an empty value or `0`, as `actions/upload-artifact`
+    reads `0`; else a whole number of days from 1 to 90."""
     if not value:
         return None
-    if not _INTEGER.fullmatch(value) or not 1 <= int(value) <= 90:
-        raise InvalidInput(f"retention-days must be a whole number from 1 to 90, got {value!r}")
-    return int(value)
+    if not _INTEGER.fullmatch(value) or not 0 <= int(value) <= 90:
+        raise InvalidInput(
+            f"retention-days must be a whole number from 1 to 90, or 0 for the repository's "
+            f"default, got {value!r}"
+        )
+    return int(value) or None
 
 
 def parse_timeout(value: str) -> float:

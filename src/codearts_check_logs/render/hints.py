@@ -25,7 +25,7 @@ _HINTS = {
     "persists, contact Huawei Cloud support with the request ID.",
     "INVALID_INPUT": "Fix the step's with: inputs; nothing was sent to the service.",
     "AUTH_FAILED": "The credentials were refused, or a credential service answered something "
-    "unusable: check the authentication inputs (README: Choose how the action authenticates).",
+    "unusable: check the authentication inputs (docs/authentication.md).",
     "WRITE_FAILED": "A file could not be written: check the path input, free disk space and "
     "folder permissions, and that the runner's file commands are usable.",
     "CANCELLED": "The job was cancelled (or timed out at the job level) before this finished.",

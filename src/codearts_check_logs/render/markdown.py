@@ -19,6 +19,7 @@ from ..ziplog.verify import Unverified
 from .budget import Budget
 from .hints import hint_for
 from .triage_section import share, triage_md
+from .wording import counted, plural
 
 TITLE = "CodeArts Check logs"
 MAX_SUMMARY_BYTES = 256 * 1024
@@ -42,6 +43,9 @@ def format_size(size: int | None) -> str:
     return f"{size} B"
 
 
+SUB_JOBS_ARE = ("sub-job is", "sub-jobs are")
+
+
 def headline(outcome: Outcome, escape: Callable[[str], str] = str) -> str:
     """One sentence for the top of the summary, the end of the log and the CLI; the service's
     code in it goes through `escape` (`md` for the summary)."""
@@ -50,6 +54,8 @@ def headline(outcome: Outcome, escape: Callable[[str], str] = str) -> str:
     total = len(outcome.results)
     failed = outcome.failed_count
     cancelled = " (the job was cancelled)" if outcome.cancelled else ""
+    if total == 1:
+        return f"{TITLE}: 1 sub-job {'failed' if failed else 'fetched'}{cancelled}"
     if failed:
         return f"{TITLE}: {failed} of {total} sub-jobs failed{cancelled}"
     return f"{TITLE}: {total} of {total} sub-jobs fetched{cancelled}"
@@ -70,7 +76,7 @@ def render_markdown(outcome: Outcome) -> str:
     shown = room.leading(f"> {sign} {md(clean(text))}\n\n" for sign, text in messages)
     parts += shown
     if len(shown) < len(messages):
-        parts.append(_left_out(messages, shown, "messages are not shown here"))
+        parts.append(_left_out(messages, shown, ("message is", "messages are"), "not shown here"))
     if outcome.error is not None:
         parts += room.leading([_run_error_md(outcome.error) + "\n"])
         return _joined(parts)
@@ -81,14 +87,14 @@ def render_markdown(outcome: Outcome) -> str:
     if rows:
         parts += [table, *rows, "\n"]
     if len(rows) < len(results):
-        parts.append(_left_out(results, rows, "sub-jobs are not in the table above", listed=True))
+        parts.append(_left_out(results, rows, SUB_JOBS_ARE, "not in the table above", listed=True))
 
     triage_bytes = share(MAX_SUMMARY_BYTES, sum(r.triage is not None for r in results))
     sections = room.leading(_section_md(r, triage_bytes) + "\n" for r in results)
     parts += sections
     if len(sections) < len(results):
-        what = "sub-jobs are not shown in detail here"
-        parts.append(_left_out(results, sections, what, listed=True))
+        what = "not shown in detail here"
+        parts.append(_left_out(results, sections, SUB_JOBS_ARE, what, listed=True))
     return _joined(parts)
 
 
@@ -97,11 +103,16 @@ def _joined(parts: list[str]) -> str:
     return "".join(parts).rstrip("\n") + "\n"
 
 
-def _left_out(every: Sized, shown: Sized, what: str, *, listed: bool = False) -> str:
-    """The line that counts what did not fit; it takes room kept back for it (`NOTES_BYTES`)."""
-    count = f"{len(every) - len(shown)}{' more' if shown else ''}"
+def _left_out(
+    every: Sized, shown: Sized, nouns: tuple[str, str], what: str, *, listed: bool = False
+) -> str:
+    """The line that counts what did not fit; it takes room kept back for it (`NOTES_BYTES`).
+    `nouns` is the subject with its verb, singular and plural (`sub-job is`, `sub-jobs are`)."""
+    left = len(every) - len(shown)
+    count = f"{left}{' more' if shown else ''}"
     where = "; the `results` output lists every one" if listed else ""
-    return f"_{count} {what}, to keep the summary within GitHub's size limit{where}._\n\n"
+    subject = plural(left, *nouns)
+    return f"_{count} {subject} {what}, to keep the summary within GitHub's size limit{where}._\n\n"
 
 
 def _run_error_md(error: Failure) -> str:
@@ -175,7 +186,8 @@ def _listing_md(sub_job_id: str, listing: Listing) -> str:
     shown = listing.members[:LISTED_MEMBERS]
     lines = [
         "",
-        f"<details><summary>Contents of {sub_job_id}.zip ({listing.total} files)</summary>",
+        f"<details><summary>Contents of {sub_job_id}.zip ({counted(listing.total, 'file')})"
+        "</summary>",
         "",
         "| File | Size |",
         "|---|---|",

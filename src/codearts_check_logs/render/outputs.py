@@ -78,6 +78,7 @@ def outputs_for(outcome: Outcome) -> dict[str, str]:
         "file": first.file if first else "",
         "size": "" if first is None or first.size is None else str(first.size),
         "sha256": first.sha256 if first else "",
+        "artifact-digest": first.artifact_digest if first else "",
         "artifact-id": first.artifact_id if first else "",
         "artifact-url": first.artifact_url if first else "",
         "error-code": code,

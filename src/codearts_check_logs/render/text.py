@@ -7,6 +7,7 @@ from ..textsafe import clean, for_log
 from .hints import hint_for
 from .markdown import MAX_NAME, format_size, headline
 from .triage_section import triage_text
+from .wording import counted
 
 LISTED_NAMES = 5
 
@@ -38,7 +39,7 @@ def render_text(outcome: Outcome) -> str:
                 names = ", ".join(for_log(clean(m.name, MAX_NAME)) for m in shown)
                 rest = r.listing.total - len(shown)
                 more = f" and {rest} more" if rest > 0 else ""
-                lines.append(f"        {r.listing.total} files: {names}{more}")
+                lines.append(f"        {counted(r.listing.total, 'file')}: {names}{more}")
             if r.unverified:
                 shown_u = r.unverified[:LISTED_NAMES]
                 names = ", ".join(

@@ -29,6 +29,7 @@ from typing import Any
 from ..textsafe import clean, clean_layout, for_log, md
 from ..ziplog.triage import MemberTriage, Problem, Triage
 from .budget import Budget, shorten, utf8_size
+from .wording import counted, plural
 
 SECTION_BYTES = 32 * 1024
 """The most one sub-job's triage may take in the summary."""
@@ -98,13 +99,15 @@ def triage_md(found: Triage, budget: int = SECTION_BYTES) -> str:
         parts.append(block)
     # The tail only once the problem lines have had their room: it never outranks them.
     if found.tail and found.main_log is not None and problems_shown:
-        title = f"Last {len(found.tail)} lines of {md(clean(found.main_log, NAME_CHARS))}"
+        last = "Last line" if len(found.tail) == 1 else f"Last {len(found.tail)} lines"
+        title = f"{last} of {md(clean(found.main_log, NAME_CHARS))}"
         parts.append(_pre(title, [md(clean_layout(line, LINE_CHARS)) for line in found.tail], room))
     if found.total_problems or any(m.skipped for m in found.members):
         parts.append(_files_md(found.members, room))
     if room.omitted:
         parts.append(
-            f"\n_{room.omitted} lines of triage are not shown here to keep the summary within "
+            f"\n_{counted(room.omitted, 'line')} of triage {plural(room.omitted, 'is', 'are')} "
+            "not shown here to keep the summary within "
             "GitHub's size limit; the ZIP holds them all._\n"
         )
     return "".join(parts)
@@ -194,7 +197,8 @@ def triage_text(found: Triage, indent: str = "        ") -> list[str]:
         listed = ", ".join(
             f"{for_log(clean(m.name, NAME_CHARS))} {m.problems}" for m in counts[:LISTED_FILES]
         )
-        more = f" and {len(counts) - LISTED_FILES} more files" if len(counts) > LISTED_FILES else ""
+        rest = len(counts) - LISTED_FILES
+        more = f" and {rest} more {plural(rest, 'file')}" if rest > 0 else ""
         lines.append(f"{indent}problems per file: {listed}{more}")
     for problem in found.problems:
         name = clean(problem.member, NAME_CHARS)
@@ -202,7 +206,8 @@ def triage_text(found: Triage, indent: str = "        ") -> list[str]:
         lines.append(f"{indent}problem: {for_log(f'{name}:{problem.line}: {text}')}")
     if found.tail and found.main_log is not None:
         lines.append(
-            f"{indent}last {len(found.tail)} lines of {for_log(clean(found.main_log, NAME_CHARS))}:"
+            f"{indent}last {counted(len(found.tail), 'line')} of "
+            f"{for_log(clean(found.main_log, NAME_CHARS))}:"
         )
         lines += [f"{indent}| {for_log(clean_layout(line, LINE_CHARS))}" for line in found.tail]
     lines += [f"{indent}note: {for_log(clean(note, NOTE_CHARS))}" for note in found.notes]

@@ -19,6 +19,6 @@ def test_action_yml_declares_the_interface() -> None:
     assert specs["timeout-seconds"].default == "300"
     assert specs["artifact-name"].default == "codearts-check-logs-{sub_job_id}.zip"
     assert tuple(action_metadata()["outputs"]) == (
-        "status", "file", "size", "sha256", "artifact-id", "artifact-url",
+        "status", "file", "size", "sha256", "artifact-digest", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     )  # fmt: skip

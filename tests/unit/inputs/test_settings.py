@@ -81,7 +81,7 @@ def test_tokens_refused(tmp_path: Path, token: str) -> None:
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_settings(raw(token="", retention_days="0", region="x"), tmp_path)
+        parse_settings(raw(token="", retention_days="91", region="x"), tmp_path)
     message = caught.value.message
     assert "no credentials" in message
     assert "retention-days" in message

@@ -64,12 +64,15 @@ def test_booleans_refuse_everything_else(word: str) -> None:
         parse_bool("overwrite", word)
 
 
-@pytest.mark.parametrize(("text", "days"), [("", None), ("1", 1), ("90", 90), ("30", 30)])
+@pytest.mark.parametrize(
+    ("text", "days"), [("", None), ("0", None), ("00", None), ("1", 1), ("90", 90), ("30", 30)]
+)
 def test_retention_days(text: str, days: int | None) -> None:
+    """`0` is the repository's default, as `actions/upload-artifact` reads it."""
     assert parse_retention_days(text) == days
 
 
-@pytest.mark.parametrize("text", ["0", "91", "abc", "-1", "1.5", "5abc", " 5"])
+@pytest.mark.parametrize("text", ["91", "abc", "-1", "1.5", "5abc", " 5"])
 def test_retention_days_out_of_range(text: str) -> None:
     with pytest.raises(InvalidInput, match="retention-days"):
         parse_retention_days(text)

@@ -23,7 +23,7 @@ from tests.samples import failed_result, ok_result, outcome_of
 def test_outputs_are_single_line_and_describe_the_first() -> None:
     values = outputs.outputs_for(outcome_of(failed_result("a\nb\r\nc" * 5000), ok_result()))
     assert set(values) == {
-        "status", "file", "size", "sha256", "artifact-id", "artifact-url",
+        "status", "file", "size", "sha256", "artifact-digest", "artifact-id", "artifact-url",
         "error-code", "error-message", "problems", "results",
     }  # fmt: skip
     assert all("\n" not in value and "\r" not in value for value in values.values())
@@ -39,6 +39,15 @@ def test_error_outputs_describe_the_first_sub_job_that_failed() -> None:
     assert values["file"] == f"codearts-check-logs/{ID1}.zip"
     assert values["error-code"] == "CC.00000003"
     assert values["error-message"] == "expired"
+
+
+def test_artifact_digest_is_the_zips_digest_once_it_is_an_artifact() -> None:
+    uploaded = outputs.outputs_for(outcome_of(replace(ok_result(), artifact_id="7")))
+    assert uploaded["artifact-digest"] == uploaded["sha256"] == "ab" * 32
+    kept = outputs.outputs_for(outcome_of(ok_result()))
+    assert kept["sha256"] == "ab" * 32
+    assert kept["artifact-digest"] == ""
+    assert outputs.outputs_for(outcome_of(failed_result("no")))["artifact-digest"] == ""
 
 
 def test_run_level_error_outputs() -> None:
