@@ -80,8 +80,11 @@ test: lint typecheck lint-ci unit
 # Speed and memory figures (not part of `make test`): curl, our CLI, our entrypoint and the
 # curl + @actions/artifact pipeline on loopback; then triage (64 MiB of logs, a 2 GiB ZIP bomb)
 # beside the download of the same ZIP. Results are kept in docs/benchmarks.md.
+# BENCH_ARGS goes to the main bench, e.g. BENCH_ARGS='--tree before=/tmp/before --tree after=.'
+# to measure two checkouts in one sitting (docs/benchmarks.md, "Before and after").
+BENCH_ARGS ?=
 bench: $(PY_STAMP) $(NODE_STAMP)
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.triage_bench
 
 clean:

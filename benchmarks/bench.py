@@ -1,19 +1,25 @@
-"""`make bench`: our download and download+upload against the raw floor and the two-step peer.
+"""`make bench`: our download and full flow against the raw floor and the two-step peer.
 
 Everything runs on loopback in one go: the CodeArts Check simulator as its own process (serving
 incompressible stored ZIPs of 1 MiB, 64 MiB and 512 MiB), Azurite on disk, and the results-service
-double. For each size it times, a few times each, four ways of getting the ZIP:
+double. For each size, five times by default, in the same rounds:
 
 1. `curl` to a file: the floor;
-2. our CLI, download only;
-3. our `entrypoint`, download, then the artifact upload from the saved ZIP;
+2. our CLI, download only (verified, saved; triage gives up at once on these random bytes);
+3. our `entrypoint`, the full flow: download, then the artifact upload from the saved ZIP;
 4. the peer pipeline: `curl`, then the official `@actions/artifact` client (node) uploading the
    same ZIP raw (`skipArchive`).
 
-Each child's peak RSS comes from `wait4` (the kernel's rusage of that child); for the peer it is
-the larger of its two processes. Cold start is the time from starting our process to the moment
-the simulator read the first request line. The figures are printed as Markdown; nothing here is
-a test or asserts a target.
+`--tree LABEL=DIR` (repeatable; `BENCH_TREES="LABEL=DIR ..."` in the environment does the same)
+names the checkouts whose product is measured: each child runs with that checkout's `src` first
+on `PYTHONPATH` (and its `.venv` interpreter when it has one), so the code before a change and
+after it are measured in the same sitting, their runs interleaved round by round, against the
+same curl and peer runs. The bench's own harness (simulator, doubles) is always this checkout's.
+
+Each child's peak RSS comes from GNU time (or `wait4`); for the peer it is the larger of its two
+processes. Cold start is the time from starting our process to the moment the simulator read
+the first request line. The figures are printed as Markdown, ready for docs/benchmarks.md;
+nothing here is a test or asserts a target.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ OFFICIAL = ROOT / "tests" / "contract" / "upload_official.mjs"
 TOKEN = "MIIBenchToken-not-a-real-IAM-token-0123456789"
 MIB = 1024 * 1024
 SIZES = {"1 MiB": 1 * MIB, "64 MiB": 64 * MIB, "512 MiB": 512 * MIB}
-REPEATS = {"1 MiB": 5, "64 MiB": 5, "512 MiB": 3}
+REPEATS = 5
 COLD_STARTS = 7
 LISTENING = re.compile(r"listening on (\S+)")
 
@@ -195,10 +201,61 @@ def base_env(home: Path) -> dict[str, str]:
     }
 
 
-def our_cli(base_url: str, sub_job: str, cwd: Path) -> Sample:
-    argv = [sys.executable, "-m", "codearts_check_logs.entry.cli", sub_job]
-    argv += ["--endpoint", base_url, "-o", "out"]
-    return timed(argv, env=cli_env(cwd), cwd=cwd)
+@dataclass(frozen=True)
+class Tree:
+    """A checkout whose product is measured: its `src` first on the children's `PYTHONPATH`, run
+    by its own `.venv` interpreter when it has one (else this one: the dependencies are the
+    same), its own `entrypoint` for the full flow."""
+
+    label: str
+    root: Path
+
+    @property
+    def python(self) -> str:
+        own = self.root / ".venv" / "bin" / "python"
+        return str(own) if own.exists() else sys.executable
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, "PYTHONPATH": str(self.root / "src")}
+
+    def cli(self, *args: str) -> list[str]:
+        return [self.python, "-m", "codearts_check_logs.entry.cli", *args]
+
+    @property
+    def entrypoint(self) -> list[str]:
+        return [self.python, str(self.root / "entrypoint")]
+
+    def describe(self) -> str:
+        """The commit measured, and whether the tree differs from it."""
+
+        def git(*argv: str) -> str:
+            done = subprocess.run(
+                ["git", "-C", str(self.root), *argv], capture_output=True, text=True, check=False
+            )
+            return done.stdout.strip()
+
+        head = git("log", "-1", "--format=%h %s")
+        where = f"at {head[:80]}" if head else "(not a git checkout)"
+        dirty = " with uncommitted changes" if head and git("status", "--porcelain", "src") else ""
+        return f"- {self.label}: `{self.root}` {where}{dirty}; `{self.python}`"
+
+
+THIS_TREE = Tree("this checkout", ROOT)
+
+
+def parse_tree(text: str) -> Tree:
+    label, equals, folder = text.partition("=")
+    if not equals or not label or not folder:
+        raise argparse.ArgumentTypeError(f"expected LABEL=DIR, got {text!r}")
+    root = Path(folder).expanduser().resolve()
+    if not (root / "src" / "codearts_check_logs").is_dir():
+        raise argparse.ArgumentTypeError(f"{root} holds no src/codearts_check_logs")
+    return Tree(label, root)
+
+
+def our_cli(base_url: str, sub_job: str, cwd: Path, tree: Tree = THIS_TREE) -> Sample:
+    argv = tree.cli(sub_job, "--endpoint", base_url, "-o", "out")
+    return timed(argv, env=tree.env(cli_env(cwd)), cwd=cwd)
 
 
 def cli_env(cwd: Path) -> dict[str, str]:
@@ -216,11 +273,17 @@ def actions_env(double: ResultsDouble, workspace: Path) -> dict[str, str]:
     }
 
 
-def our_entrypoint(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
-    runner = FakeRunner(workspace / ".runner")
+def our_entrypoint(
+    base_url: str,
+    sub_job: str,
+    double: ResultsDouble,
+    workspace: Path,
+    tree: Tree = THIS_TREE,
+) -> Sample:
+    runner = FakeRunner(workspace / ".runner", command=tree.entrypoint)
     inputs = {"sub-job-id": sub_job, "token": TOKEN, "endpoint": base_url}
     env = runner.environment(inputs, actions_env(double, runner.workspace))
-    return timed(runner.command, env=env, cwd=runner.workspace)
+    return timed(runner.command, env=tree.env(env), cwd=runner.workspace)
 
 
 def peer(base_url: str, sub_job: str, double: ResultsDouble, workspace: Path) -> Sample:
@@ -270,25 +333,71 @@ def machine() -> list[str]:
         f"- Memory (`free -h`): {' '.join(memory.splitlines()[1].split()[1:2])} total",
         f"- Kernel: {platform.release()}",
         f"- Python: {platform.python_version()}; node: {run('node', '--version')}; "
-        f"curl: {run('curl', '--version')}",
+        f"curl: {' '.join(run('curl', '--version').split()[:2])}",
     ]
+
+
+def load() -> str:
+    """The load averages (1, 5, 15 min): how busy the machine was around the runs."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def fmt_rss(value: int) -> str:
     return f"{value / MIB:.0f}"
 
 
+@dataclass
+class Results:
+    """Every series of one sitting: per size, curl and the peer once, ours once per tree."""
+
+    trees: list[Tree]
+    repeats: int
+    curl: dict[str, Series] = field(default_factory=dict)
+    peer: dict[str, Series] = field(default_factory=dict)
+    cli: dict[tuple[str, str], Series] = field(default_factory=dict)
+    """(size label, tree label) → our CLI, download only."""
+    full: dict[tuple[str, str], Series] = field(default_factory=dict)
+    """(size label, tree label) → our entrypoint, the full flow."""
+    colds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    """(tree label, "CLI" or "entrypoint") → cold starts, seconds."""
+    load_before: str = ""
+    load_after: str = ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size labels")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per size and way")
+    parser.add_argument("--cold-starts", type=int, default=COLD_STARTS, help="per tree and way")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        type=parse_tree,
+        default=[],
+        metavar="LABEL=DIR",
+        help="a checkout to measure (repeatable; default: this one, or BENCH_TREES)",
+    )
     args = parser.parse_args(argv)
     labels = [label.strip() for label in args.sizes.split(",")]
+    unknown = [label for label in labels if label not in SIZES]
+    if unknown:
+        parser.error(f"unknown sizes {unknown}; known: {', '.join(SIZES)}")
+    trees: list[Tree] = args.tree or [
+        parse_tree(item) for item in os.environ.get("BENCH_TREES", "").split()
+    ]
+    results = Results(trees=trees or [THIS_TREE], repeats=args.repeats)
+    sitting(results, labels, args.cold_starts)
+    print(report(results))
+    return 0
+
+
+def sitting(results: Results, labels: list[str], cold_starts: int) -> None:
+    """Every measurement, the trees interleaved in each round so that they share the machine's
+    mood: on a shared machine, minutes apart can differ more than the code does."""
     ids = {label: sub_job_id(index + 1) for index, label in enumerate(SIZES)}
     cold_id = sub_job_id(99)
-
     work = Path(tempfile.mkdtemp(prefix="codearts-bench-"))
-    results: dict[str, dict[str, Series]] = {}
-    colds: dict[str, list[float]] = {"CLI": [], "entrypoint": []}
+    results.load_before = load()
     try:
         serving = {ids[label]: SIZES[label] for label in labels} | {cold_id: MIB}
         with (
@@ -299,82 +408,114 @@ def main(argv: Sequence[str] | None = None) -> int:
             for label in labels:
                 sub_job = ids[label]
                 expected = expected_digest(base_url, sub_job, work)
-                series = {name: Series() for name in ("curl", "cli", "entrypoint", "peer")}
-                for round_ in range(REPEATS[label]):
-                    print(f"{label}: round {round_ + 1} of {REPEATS[label]}", file=sys.stderr)
+                curls = results.curl.setdefault(label, Series())
+                peers = results.peer.setdefault(label, Series())
+                for round_ in range(results.repeats):
+                    print(f"{label}: round {round_ + 1} of {results.repeats}", file=sys.stderr)
                     area = fresh(work / "run")
-                    series["curl"].samples.append(curl(base_url, sub_job, area / "a.zip", area))
+                    curls.samples.append(curl(base_url, sub_job, area / "a.zip", area))
+                    for tree in results.trees:
+                        area = fresh(work / "run")
+                        results.cli.setdefault((label, tree.label), Series()).samples.append(
+                            our_cli(base_url, sub_job, area, tree)
+                        )
+                        area = fresh(work / "run")
+                        results.full.setdefault((label, tree.label), Series()).samples.append(
+                            our_entrypoint(base_url, sub_job, double, area, tree)
+                        )
+                        double.check_and_clear(expected)
                     area = fresh(work / "run")
-                    series["cli"].samples.append(our_cli(base_url, sub_job, area))
+                    peers.samples.append(peer(base_url, sub_job, double, area))
+                    double.check_and_clear(expected)
+            for _ in range(cold_starts):
+                for tree in results.trees:
                     area = fresh(work / "run")
-                    series["entrypoint"].samples.append(
-                        our_entrypoint(base_url, sub_job, double, area)
+                    cli = tree.cli(cold_id, "--endpoint", base_url, "-o", "out")
+                    env = tree.env(cli_env(area))
+                    results.colds.setdefault((tree.label, "CLI"), []).append(
+                        cold_start(base_url, partial(timed, cli, env=env, cwd=area))
                     )
-                    double.check_and_clear(expected)
                     area = fresh(work / "run")
-                    series["peer"].samples.append(peer(base_url, sub_job, double, area))
-                    double.check_and_clear(expected)
-                results[label] = series
-            for _ in range(COLD_STARTS):
-                area = fresh(work / "run")
-                cli = [sys.executable, "-m", "codearts_check_logs.entry.cli", cold_id]
-                cli += ["--endpoint", base_url, "-o", "out"]
-                colds["CLI"].append(
-                    cold_start(base_url, partial(timed, cli, env=cli_env(area), cwd=area))
-                )
-                area = fresh(work / "run")
-                colds["entrypoint"].append(
-                    cold_start(base_url, partial(our_entrypoint, base_url, cold_id, double, area))
-                )
-                saved = area / ".runner" / "workspace" / "codearts-check-logs" / f"{cold_id}.zip"
-                double.check_and_clear(_sha256_of(saved))
+                    results.colds.setdefault((tree.label, "entrypoint"), []).append(
+                        cold_start(
+                            base_url,
+                            partial(our_entrypoint, base_url, cold_id, double, area, tree),
+                        )
+                    )
+                    saved = area / ".runner" / "workspace" / "codearts-check-logs"
+                    double.check_and_clear(_sha256_of(saved / f"{cold_id}.zip"))
     finally:
+        results.load_after = load()
         shutil.rmtree(work, ignore_errors=True)
-
-    print(report(results, colds))
-    return 0
 
 
 def _sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def report(results: dict[str, dict[str, Series]], colds: dict[str, list[float]]) -> str:
-    lines = ["## Machine", "", *machine(), ""]
+TRIVIAL_FLOOR = 0.05
+"""Below this, curl's time is its own start-up: a ratio to it would measure start-ups."""
+
+
+def report(results: Results) -> str:
+    """The sitting as Markdown: the machine, the trees, then one table each for wall time, peak
+    memory and cold start."""
+    many = len(results.trees) > 1
+    tree_head, tree_rule = ("| tree ", "|---") if many else ("", "")
+    lines = ["## Machine", "", *machine()]
+    lines += [f"- Load average (1 / 5 / 15 min): {results.load_before} before, "]
+    lines[-1] += f"{results.load_after} after"
+    lines += ["", "## Measured", "", *(tree.describe() for tree in results.trees), ""]
     lines += [
-        "## Wall time (median), throughput and peak RSS",
+        f"## Wall time (median of {results.repeats})",
         "",
-        "| ZIP | runs | 1. curl | 2. our CLI | 2/1 | 3. our entrypoint | 4. peer (curl + "
-        "@actions/artifact) | 3/4 |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| ZIP {tree_head}| curl | ours, download only | ours, full | peer | download / curl "
+        "| full / peer |",
+        f"|---{tree_rule}|---|---|---|---|---|---|",
     ]
-    for label, series in results.items():
-        size = SIZES[label]
-
-        def cell(name: str, series: dict[str, Series] = series, size: int = size) -> str:
-            s = series[name]
-            return f"{s.median:.3f} s, {size / MIB / s.median:.0f} MiB/s, {fmt_rss(s.peak_rss)} MiB"
-
-        ratio_download = series["cli"].median / series["curl"].median
-        ratio_full = series["entrypoint"].median / series["peer"].median
-        lines.append(
-            f"| {label} | {len(series['curl'].samples)} | {cell('curl')} | {cell('cli')} | "
-            f"{ratio_download:.2f} | {cell('entrypoint')} | {cell('peer')} | {ratio_full:.2f} |"
-        )
+    for label in results.curl:
+        curl_s, peer_s = results.curl[label].median, results.peer[label].median
+        for tree in results.trees:
+            cli = results.cli[(label, tree.label)].median
+            full = results.full[(label, tree.label)].median
+            ratio = f"{cli / curl_s:.2f}" if curl_s >= TRIVIAL_FLOOR else "—"
+            name = f"| {tree.label} " if many else ""
+            lines.append(
+                f"| {label} {name}| {curl_s:.3f} s | {cli:.3f} s | {full:.3f} s | "
+                f"{peer_s:.3f} s | {ratio} | {full / peer_s:.2f} |"
+            )
     lines += [
         "",
-        "Each cell: median wall time, throughput (ZIP size / median), peak RSS (largest of the "
-        "runs; for the peer, the larger of its two processes).",
+        f"download / curl is left out (—) where curl takes under {TRIVIAL_FLOOR * 1000:.0f} ms: "
+        "it would compare start-ups. The peer is curl, then the official `@actions/artifact` "
+        "uploader.",
+        "",
+        "## Peak RSS (largest of the runs)",
+        "",
+        f"| ZIP {tree_head}| curl | ours, download only | ours, full | peer (larger process) |",
+        f"|---{tree_rule}|---|---|---|---|",
+    ]
+    for label in results.curl:
+        for tree in results.trees:
+            name = f"| {tree.label} " if many else ""
+            lines.append(
+                f"| {label} {name}| {fmt_rss(results.curl[label].peak_rss)} MiB | "
+                f"{fmt_rss(results.cli[(label, tree.label)].peak_rss)} MiB | "
+                f"{fmt_rss(results.full[(label, tree.label)].peak_rss)} MiB | "
+                f"{fmt_rss(results.peer[label].peak_rss)} MiB |"
+            )
+    lines += [
         "",
         "## Cold start: process start to the first request line on the simulator's socket",
         "",
-        "| process | runs | median | min | max |",
-        "|---|---|---|---|---|",
+        f"| process {tree_head}| runs | median | min | max |",
+        f"|---{tree_rule}|---|---|---|---|",
     ]
-    for name, values in colds.items():
+    for (tree_label, process), values in results.colds.items():
         if values:
+            name = f"| {tree_label} " if many else ""
             lines.append(
-                f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} ms | "
+                f"| {process} {name}| {len(values)} | {statistics.median(values) * 1000:.0f} ms | "
                 f"{min(values) * 1000:.0f} ms | {max(values) * 1000:.0f} ms |"
             )
     return "\n".join(lines)

@@ -9,8 +9,10 @@ sub-job alone. Nothing here prints service text or decides how results are shown
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from threading import Event, Lock
 
 from .artifact import environment
 from .artifact.upload import ArtifactService
@@ -91,21 +93,45 @@ def artifact_service(
 
 
 def _run_all(ctx: Context, ids: tuple[str, ...]) -> list[SubJobResult]:
-    """Every sub-job through the pipeline. After a cancel, sub-jobs still running when the grace
-    period ends are reported as cancelled, and the run does not wait for them."""
+    """Every sub-job through the pipeline. The run ends the moment its last sub-job does: this
+    thread sleeps on one event, set by the last sub-job to finish or by a cancel, and never wakes
+    to look. After a cancel, sub-jobs still running when the grace period ends are reported as
+    cancelled, and the run does not wait for them."""
     pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(ids)), thread_name_prefix="sub-job")
+    over = Event()
+    left = _Countdown(len(ids), over.set)
     futures = [pool.submit(_guarded, ctx, sub_job_id) for sub_job_id in ids]
+    for future in futures:
+        future.add_done_callback(left.one_done)
+    forget = ctx.cancel.on_cancel(over.set)
     try:
-        while not ctx.cancel.event.wait(0.1):
-            if all(future.done() for future in futures):
-                break
+        over.wait()
         if ctx.cancel.cancelled:
             wait(futures, timeout=CANCEL_GRACE_SECONDS)
         return [
             _result_of(future, sub_job_id) for future, sub_job_id in zip(futures, ids, strict=True)
         ]
     finally:
+        forget()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Countdown:
+    """Calls `then` when `count` sub-jobs have finished (from whichever thread ends the last)."""
+
+    def __init__(self, count: int, then: Callable[[], None]) -> None:
+        self._count = count
+        self._then = then
+        self._lock = Lock()
+        if count == 0:
+            then()
+
+    def one_done(self, _future: Future[SubJobResult]) -> None:
+        with self._lock:
+            self._count -= 1
+            last = self._count == 0
+        if last:
+            self._then()
 
 
 def _guarded(ctx: Context, sub_job_id: str) -> SubJobResult:

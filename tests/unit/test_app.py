@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from devtools.doubles.cloud import HuaweiCloud, huawei_cloud
@@ -121,6 +122,37 @@ def test_a_cancel_reports_every_unfinished_sub_job_as_cancelled(
     assert [r.error_code for r in outcome.results] == ["CANCELLED", "CANCELLED"]
     assert list((tmp_path / "codearts-check-logs").glob("*.part")) == []
     assert list((tmp_path / "codearts-check-logs").glob(".*")) == []
+
+
+class RecordingEvent(threading.Event):
+    """An event that notes which thread waited on it, and with what time-out."""
+
+    waits: ClassVar[list[tuple[int, float | None]]] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append((threading.get_ident(), timeout))
+        return super().wait(timeout)
+
+
+@pytest.mark.parametrize("ids", [ID1, f"{ID1} {ID2}"])
+def test_a_run_ends_when_its_last_sub_job_does_not_at_a_polling_tick(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: str
+) -> None:
+    """The supervising thread blocks once, with no time-out, and the last sub-job's end releases
+    it: no polling period is ever added to the run's wall time."""
+    waits: list[tuple[int, float | None]] = []
+    monkeypatch.setattr(RecordingEvent, "waits", waits)
+    monkeypatch.setattr(app, "Event", RecordingEvent)
+    cancel = CancelToken()
+    cancel.event = RecordingEvent()
+    outcome = app.run(
+        settings_for(sim, tmp_path, sub_job_id=ids, upload_artifact="false"),
+        RunnerEnvironment(),
+        log=lambda _: None,
+        cancel=cancel,
+    )
+    assert {r.status for r in outcome.results} == {"success"}
+    assert [timeout for ident, timeout in waits if ident == threading.get_ident()] == [None]
 
 
 # -- credentials: once per run, before anything else is sent -------------------------------------

@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -190,13 +189,16 @@ class BlobUpload:
         attempts(self._put_once, url, body, {"x-ms-version": API_VERSION, **headers}, operation)
 
     def _sleep(self, seconds: float) -> None:
-        """A retry wait that ends early when the job is cancelled or another block failed."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self._cancel.check()
-            if self._stopped.wait(min(left, 0.1)):
-                raise BlobUploadError("stopped: another block of the upload failed")
+        """A retry wait that ends early when the job is cancelled or another block failed: a
+        cancel sets the same event as a failed block, so the wait is one blocking call."""
+        forget = self._cancel.on_cancel(self._stopped.set)
+        try:
+            stopped = self._stopped.wait(seconds)
+        finally:
+            forget()
         self._cancel.check()
+        if stopped:
+            raise BlobUploadError("stopped: another block of the upload failed")
 
     def _put_once(
         self, url: str, body: _BodyMaker, headers: dict[str, str], operation: str

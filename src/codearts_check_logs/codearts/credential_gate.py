@@ -22,9 +22,6 @@ from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 
 REFUSED = 401
-WAKE_SECONDS = 0.5
-"""How often a waiting worker looks at the cancel flag and its own budget: a cancel is seen
-within this, far inside the 5 s a cancel may take."""
 
 
 class Turn:
@@ -50,8 +47,11 @@ class Turn:
 class CredentialGate:
     """Shared by every sub-job of a run (see the module docstring)."""
 
-    def __init__(self, *, wake: float = WAKE_SECONDS) -> None:
+    def __init__(self, *, wake: float | None = None) -> None:
         self._wake = wake
+        """The longest a waiting worker sleeps before it looks at its budget again; None: until
+        the budget's end (a cancel wakes it at once either way). Tests with a clock of their
+        own give a short one."""
         self._condition = threading.Condition()
         self._accepted = False
         self._probing = False
@@ -82,7 +82,15 @@ class CredentialGate:
                 self._condition.notify_all()
 
     def _admit(self, cancel: CancelToken, deadline: Deadline) -> bool:
-        """True when this request goes alone, to find out whether the credentials work."""
+        """True when this request goes alone, to find out whether the credentials work. A waiting
+        worker sleeps until the verdict, a cancel or its budget's end, whichever comes first."""
+        forget = cancel.on_cancel(self._wake_all)
+        try:
+            return self._admitted(cancel, deadline)
+        finally:
+            forget()
+
+    def _admitted(self, cancel: CancelToken, deadline: Deadline) -> bool:
         with self._condition:
             while True:
                 if self._refusal is not None:
@@ -100,7 +108,12 @@ class CredentialGate:
                         "time ran out while waiting for the run's first answer from CodeArts "
                         f"Check; timeout-seconds is {deadline.budget:g}"
                     )
-                self._condition.wait(min(self._wake, deadline.remaining()))
+                left = deadline.remaining()
+                self._condition.wait(left if self._wake is None else min(self._wake, left))
+
+    def _wake_all(self) -> None:
+        with self._condition:
+            self._condition.notify_all()
 
     def _answered(self, status: int) -> None:
         if status == REFUSED:

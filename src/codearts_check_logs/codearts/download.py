@@ -118,11 +118,12 @@ class _Attempt:
 
             def write(chunk: bytes) -> None:
                 part.write(chunk)
-                stream.feed(chunk)
                 if self.received is not None:
                     self.received(len(chunk))
 
-            fetched = self.client.fetch(self.sub_job_id, write, self.announce)
+            # The stored members' CRC-32 is computed on the digest thread, beside the SHA-256,
+            # not on the thread that reads the socket.
+            fetched = self.client.fetch(self.sub_job_id, write, self.announce, check=stream.feed)
             part.close()
             text = None if self.triage is None else self.triage(self._triage_seconds())
             verified = verify(part.path, fetched, stream.result(), text, self._check)

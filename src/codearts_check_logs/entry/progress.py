@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, TextIO
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..render.markdown import format_size
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 LARGE = 1 << 20
 """Transfers smaller than this get no lines of their own (they take a moment)."""
@@ -26,12 +27,17 @@ class TerminalProgress:
     """A `tqdm` bar per sub-job and phase; log lines are written above the bars."""
 
     def __init__(self, stream: TextIO) -> None:
+        # Imported here, not with the module: only a terminal gets bars, and a CLI run whose
+        # stderr is a CI log should not pay the milliseconds that loading tqdm costs.
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
         self._stream = stream
         self._lock = threading.Lock()
         self._bars: dict[tuple[str, str], tqdm[Any]] = {}
 
     def write(self, line: str) -> None:
-        tqdm.write(line, file=self._stream)
+        self._tqdm.write(line, file=self._stream)
 
     def update(self, sub_job_id: str, phase: str, done: int, total: int | None) -> None:
         with self._lock:
@@ -41,7 +47,7 @@ class TerminalProgress:
             bar.update(done - bar.n)
 
     def _open(self, sub_job_id: str, phase: str, total: int | None) -> tqdm[Any]:
-        bar: tqdm[Any] = tqdm(
+        bar: tqdm[Any] = self._tqdm(
             total=total,
             desc=f"{sub_job_id[:8]}… {phase}",
             unit="B",

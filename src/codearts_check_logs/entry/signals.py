@@ -27,7 +27,10 @@ class Signals:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = signum
-        self.cancel.cancel()
+        # The cancel runs on a thread of its own. The handler runs in the main thread, between
+        # two of its bytecodes, maybe while that thread holds a lock the cancel takes (an
+        # event's, the token's): taken here, it would wait for itself for ever.
+        threading.Thread(target=self.cancel.cancel, name="cancel", daemon=True).start()
 
 
 def leave(code: int) -> int:

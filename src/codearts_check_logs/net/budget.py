@@ -39,11 +39,21 @@ class Deadline:
 
 @contextlib.contextmanager
 def watchdog(deadline: Deadline, tracker: SocketTracker) -> Iterator[None]:
-    """Shut the session's sockets down when the budget is spent, whatever a read is waiting for."""
-    timer = threading.Timer(deadline.remaining(), tracker.shutdown)
-    timer.daemon = True
-    timer.start()
+    """Shut the session's sockets down when the budget is spent, whatever a read is waiting for.
+
+    One thread, blocked in one wait for whichever comes first: the budget's end, or the end of
+    the phase (an event set on leaving the block). It never wakes to look, and it is gone when
+    the block is left, so no watchdog outlives its phase."""
+    over = threading.Event()
+
+    def guard() -> None:
+        if not over.wait(deadline.remaining()):
+            tracker.shutdown()
+
+    thread = threading.Thread(target=guard, name="watchdog", daemon=True)
+    thread.start()
     try:
         yield
     finally:
-        timer.cancel()
+        over.set()
+        thread.join()

@@ -9,6 +9,8 @@ import contextlib
 import socket
 import threading
 import weakref
+from collections.abc import Callable
+from functools import partial
 
 from ..errors import Cancelled
 
@@ -55,6 +57,7 @@ class CancelToken:
         self.event = threading.Event()
         self._lock = threading.Lock()
         self._trackers: weakref.WeakSet[SocketTracker] = weakref.WeakSet()
+        self._callbacks: list[Callable[[], None]] = []
 
     @property
     def cancelled(self) -> bool:
@@ -64,8 +67,27 @@ class CancelToken:
         self.event.set()
         with self._lock:
             trackers = list(self._trackers)
+            callbacks, self._callbacks = self._callbacks, []
         for tracker in trackers:
             tracker.shutdown()
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` once when the job is cancelled (at once if it already is), so that a
+        thread waiting for several things blocks on its own event instead of waking every so
+        often to look. Returns what forgets the callback; call it when the wait is over."""
+        with self._lock:
+            if not self.event.is_set():
+                self._callbacks.append(callback)
+                return partial(self._forget, callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
 
     def watch(self, tracker: SocketTracker) -> None:
         with self._lock:

@@ -215,6 +215,49 @@ def test_a_cancel_ends_a_stalled_block(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
 
 
+def test_a_cancel_during_a_retry_wait_ends_it_without_waiting_it_out(tmp_path: Path) -> None:
+    """The service asked for 30 s; the job is cancelled once the wait has begun (the test
+    learns that from the wait itself, not from a timer), and the one wait, not a series of short
+    ones, ends with Cancelled."""
+    cancel = CancelToken()
+    waiting = threading.Event()
+    timeouts: list[float | None] = []
+    upload = uploader(cancel=cancel)
+    stopped = upload._stopped  # the event the wait blocks on
+
+    class Telling(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            timeouts.append(timeout)
+            waiting.set()
+            return stopped.wait(timeout)
+
+        def set(self) -> None:
+            stopped.set()
+
+        def is_set(self) -> bool:
+            return stopped.is_set()
+
+    upload._stopped = Telling()
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            upload.send(*file_of(tmp_path, b"data"))
+        except BaseException as exc:  # handed to the test thread
+            errors.append(exc)
+
+    with responses.RequestsMock() as mock:
+        mock.put(SAS, status=503, headers={"Retry-After": "30"})
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert waiting.wait(10)
+        cancel.cancel()
+        sender.join(10)
+    assert not sender.is_alive()
+    assert [type(exc) for exc in errors] == [Cancelled]
+    assert timeouts == [30.0]
+
+
 def test_the_budget_ends_a_stalled_block(tmp_path: Path) -> None:
     import socket
 

@@ -4,6 +4,7 @@ streamed, connection failures and redirects. What other answers mean: test_answe
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 import requests
@@ -68,6 +69,33 @@ def test_success_sends_the_token_and_streams_the_zip(session: requests.Session) 
     assert fetched.request_id == "req-1"
     assert fetched.http_status == 200
     assert fetched.length_confirmed
+
+
+@responses.activate
+def test_the_check_hears_the_body_off_the_receive_loop(session: requests.Session) -> None:
+    """The stored members' CRC check is fed the same bytes as the file, in order, on the digest
+    thread; what it raises ends the attempt."""
+    responses.get(URL, body=ZIP, content_type="application/zip")
+    heard = bytearray()
+    threads: set[int] = set()
+
+    def check(chunk: bytes) -> None:
+        heard.extend(chunk)
+        threads.add(threading.get_ident())
+
+    client = LogClient(
+        BASE, TokenCredentials(TOKEN, BASE), session, cancel=CancelToken(), deadline=Deadline(30)
+    )
+    written = bytearray()
+    client.fetch(ID1, written.extend, check=check)
+    assert bytes(heard) == bytes(written) == ZIP
+    assert threading.get_ident() not in threads
+
+    def damaged(chunk: bytes) -> None:
+        raise ValueError("a stored member's CRC-32 does not match")
+
+    with pytest.raises(ValueError, match="CRC-32"):
+        client.fetch(ID1, bytearray().extend, check=damaged)
 
 
 @responses.activate

@@ -128,7 +128,8 @@ def test_a_request_without_an_answer_decides_nothing_and_the_next_goes_alone() -
 
 
 def test_a_waiting_worker_stops_on_a_cancel() -> None:
-    gate, cancel = CredentialGate(wake=0.01), CancelToken()
+    """Woken by the cancel itself, not by looking every so often (its budget is 30 s)."""
+    gate, cancel = CredentialGate(), CancelToken()
     with gate.turn(cancel=cancel, deadline=budget()):
         waiting = in_thread(gate, cancel, budget())
         wait_for_waiter(gate)

@@ -34,6 +34,7 @@ from codearts_check_logs.errors import ActionError
 from codearts_check_logs.net import retry
 from codearts_check_logs.net.cancel import CancelToken
 from codearts_check_logs.net.retry import CODEARTS, wait_for
+from codearts_check_logs.ziplog.verify import StreamCheck
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -86,6 +87,28 @@ def test_a_verified_zip_gets_its_final_name(tmp_path: Path) -> None:
     assert saved.path.read_bytes() == ZIP
     assert saved.listing.total == 5
     assert [p.name for p in saved.path.parent.iterdir()] == [f"{ID1}.zip"]
+
+
+@responses.activate
+def test_the_stored_members_crc_is_fed_off_the_thread_that_reads_the_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream check sees every byte of the body, in order, on the digest thread."""
+    responses.get(URL, body=ZIP)
+    real = StreamCheck.feed
+    fed = bytearray()
+    threads: set[int] = set()
+
+    def feed(self: StreamCheck, chunk: bytes | memoryview) -> None:
+        fed.extend(chunk)
+        threads.add(threading.get_ident())
+        real(self, chunk)
+
+    monkeypatch.setattr(StreamCheck, "feed", feed)
+    download(tmp_path)
+    assert bytes(fed) == ZIP
+    assert threads
+    assert threading.get_ident() not in threads
 
 
 @responses.activate(registry=OrderedRegistry, assert_all_requests_are_fired=True)

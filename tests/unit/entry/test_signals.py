@@ -29,8 +29,28 @@ def test_a_signal_cancels_and_is_remembered(signum: int) -> None:
     cancel = CancelToken()
     signals = Signals(cancel)
     os.kill(os.getpid(), signum)  # no KeyboardInterrupt: the handler takes it
-    assert cancel.cancelled
     assert signals.received == signum
+    assert cancel.event.wait(30)
+
+
+def test_a_signal_while_the_main_thread_holds_a_lock_the_cancel_needs_still_cancels() -> None:
+    """In a subprocess: the main thread is inside the token's lock when SIGTERM arrives, as it
+    can be while it registers a session; the cancel waits for the lock instead of deadlocking."""
+    code = (
+        "import os, signal\n"
+        "from codearts_check_logs.entry.signals import Signals\n"
+        "from codearts_check_logs.net.cancel import CancelToken\n"
+        "cancel = CancelToken()\n"
+        "Signals(cancel)\n"
+        "with cancel._lock:\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    print('handled', flush=True)\n"
+        "print('cancelled' if cancel.event.wait(30) else 'not cancelled', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "handled\ncancelled\n")
 
 
 def test_leaving_does_not_wait_for_threads_still_winding_down() -> None:

@@ -40,3 +40,17 @@ def test_a_cancel_ends_a_retry_wait() -> None:
     with pytest.raises(Cancelled):
         cancel.sleep(30)
     assert time.monotonic() - started < 3
+
+
+def test_on_cancel_calls_back_once_at_the_cancel_or_at_once_when_already_cancelled() -> None:
+    cancel = CancelToken()
+    heard: list[str] = []
+    cancel.on_cancel(lambda: heard.append("first"))
+    forget = cancel.on_cancel(lambda: heard.append("forgotten"))
+    forget()
+    assert heard == []
+    cancel.cancel()
+    cancel.cancel()
+    assert heard == ["first"]
+    cancel.on_cancel(lambda: heard.append("late"))
+    assert heard == ["first", "late"]
