@@ -44,7 +44,7 @@ class RecordedRequest:
     status: int = 0
     """0 until answered; stays 0 for a dropped connection."""
     fault: str = ""
-    """The scripted fault that handled it ("answer", "stall", "drop"), or empty."""
+    """The scripted fault that handled it ("answer", "echo", "stall", "drop"), or empty."""
     response: bytes = b""
 
     def header(self, name: str) -> str | None:
@@ -81,7 +81,7 @@ class Reply:
 
 @dataclass
 class _Fault:
-    kind: Literal["answer", "stall", "drop"]
+    kind: Literal["answer", "echo", "stall", "drop"]
     remaining: int
     path: str | None
     reply: Reply | None = None
@@ -123,6 +123,12 @@ class DoubleServer(LoopbackServer):
         without a body, the answer this service gives for that status (see `fault_body`)."""
         reply = Reply(status, self.fault_body(status) if body is None else body, headers or {})
         self._add(_Fault("answer", times, path, reply=reply))
+
+    def echo_next(self, status: int, code: str, *, times: int = 1, path: str | None = None) -> None:
+        """Refuse the next `times` requests (to `path` only, if given) with `status` and a JSON
+        error whose message quotes the request body back, as some services do for a body they
+        cannot read: a secret in it comes back JSON-escaped (`\\u00e4`, `\\"`)."""
+        self._add(_Fault("echo", times, path, reply=Reply(status, {"error_code": code})))
 
     def stall_next(self, seconds: float, *, times: int = 1, path: str | None = None) -> None:
         """Hold the next `times` requests for `seconds` before serving them normally."""
@@ -204,6 +210,10 @@ class DoubleServer(LoopbackServer):
                 return None
             if fault.kind == "answer" and fault.reply is not None:
                 return fault.reply
+            if fault.kind == "echo" and fault.reply is not None:
+                quoted = request.body.decode("utf-8", "replace")
+                message = f"The request body is invalid: {quoted}"
+                return Reply(fault.reply.status, {**fault.reply.body, "error_msg": message})
             self._stopping.wait(fault.seconds)
         return self.handle(request)
 

@@ -40,7 +40,9 @@ def parse_error_body(data: bytes) -> ErrorBody | None:
             # One invalid byte in a message must not cost the error its code: use U+FFFD.
             document = json.loads(data.decode("utf-8-sig", errors="replace"))
     except (ValueError, RecursionError):
-        return None
+        # A body cut at the read cap (or by a broken connection) still holds the members that
+        # came before the cut, and services put the code and message first.
+        document = leading_members(data.decode("utf-8-sig", errors="replace"))
     if not isinstance(document, dict):
         return None
     request_id = _text(document.get("request_id"))
@@ -58,6 +60,69 @@ def parse_error_body(data: bytes) -> ErrorBody | None:
                     request_id=request_id or _text(candidate.get("request_id")),
                 )
     return None
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\r\n"
+MAX_DEPTH = 8
+"""Objects nested deeper than this are not looked into: the codes stand at the top or one level
+down (`error`)."""
+
+
+def leading_members(text: str) -> dict[str, Any] | None:
+    """The members of the JSON object `text` begins with that are complete before it breaks off
+    (nested objects likewise, as far as they came); None when `text` does not begin with one."""
+    start = _skip(text, 0)
+    if not text.startswith("{", start):
+        return None
+    try:
+        found, _ = _members(text, start, MAX_DEPTH)
+    except RecursionError:
+        return None
+    return found
+
+
+def _members(text: str, at: int, depth: int) -> tuple[dict[str, Any], int | None]:
+    """The complete members of the object at `text[at]` (a `{`), and the index after it, or None
+    when the text breaks off inside it."""
+    found: dict[str, Any] = {}
+    at = _skip(text, at + 1)
+    while at < len(text):
+        if text[at] == "}":
+            return found, at + 1
+        if text[at] != '"':
+            return found, None
+        try:
+            key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        except ValueError:
+            return found, None
+        at = _skip(text, at)
+        if not text.startswith(":", at):
+            return found, None
+        at = _skip(text, at + 1)
+        if text.startswith("{", at) and depth > 0:
+            value, end = _members(text, at, depth - 1)
+            found[key] = value
+            if end is None:
+                return found, None
+            at = end
+        else:
+            try:
+                found[key], at = _DECODER.raw_decode(text, at)
+            except ValueError:
+                return found, None
+        at = _skip(text, at)
+        if text.startswith(",", at):
+            at = _skip(text, at + 1)
+        elif not text.startswith("}", at):
+            return found, None
+    return found, None
+
+
+def _skip(text: str, at: int) -> int:
+    while at < len(text) and text[at] in _SPACE:
+        at += 1
+    return at
 
 
 def _text(value: Any) -> str | None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from .masking import redact
+
+_HTTP_CODE = re.compile(r"HTTP_[1-5][0-9]{2}")
 
 
 class ActionError(Exception):
@@ -31,7 +35,7 @@ class ActionError(Exception):
         super().__init__(message)
         self.message = message
         if code is not None:
-            self.code = redact(code)
+            self.code = code if is_local_code(code) else redact(code)
         if retryable is not None:
             self.retryable = retryable
         self.http_status = http_status
@@ -151,3 +155,27 @@ class InternalError(ActionError):
 
     def __init__(self, kind: str) -> None:
         super().__init__(f"unexpected {kind} (a bug); please report it with the step log")
+
+
+LOCAL_CODES = frozenset(
+    kind.code
+    for kind in (
+        InvalidInput,
+        InvalidResponse,
+        NetworkError,
+        DownloadTimeout,
+        ArtifactUploadFailed,
+        Cancelled,
+        WriteFailed,
+        AuthFailed,
+        InternalError,
+    )
+)
+"""The codes the action itself gives (besides `HTTP_<status>`)."""
+
+
+def is_local_code(code: str) -> bool:
+    """Whether `code` is one of the action's own codes: a fixed value, never scrubbed, so that no
+    secret can change it (a password `INTERNAL` would otherwise turn `INTERNAL_ERROR` into
+    `***_ERROR`). Service codes are service text and are scrubbed like any."""
+    return code in LOCAL_CODES or _HTTP_CODE.fullmatch(code) is not None

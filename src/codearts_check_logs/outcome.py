@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import ActionError, AuthFailed
+from .errors import ActionError, AuthFailed, is_local_code
 from .textsafe import clean
 from .ziplog.reader import Listing
 from .ziplog.triage import Triage
@@ -32,7 +32,7 @@ class Failure:
     def of(cls, error: ActionError) -> Failure:
         where = error if isinstance(error, AuthFailed) else None
         return cls(
-            code=clean(error.code, 200),
+            code=error.code if is_local_code(error.code) else clean(error.code, 200),
             message=clean(error.message),
             http_status=error.http_status,
             request_id=clean(error.request_id, 200),

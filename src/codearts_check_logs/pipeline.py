@@ -21,6 +21,7 @@ import requests
 
 from .artifact.upload import ArtifactService
 from .codearts import download as codearts_download
+from .codearts.credential_gate import CredentialGate
 from .codearts.download import Saved
 from .errors import ActionError, ArtifactUploadFailed
 from .inputs.settings import Settings
@@ -64,6 +65,8 @@ class Context:
     artifacts: ArtifactService | ArtifactUploadFailed | None
     """Where ZIPs are published; the reason uploads cannot work; or None for no upload."""
     progress: Progress = field(default_factory=Silent)
+    gate: CredentialGate = field(default_factory=CredentialGate)
+    """Every CodeArts request of the run passes it: one refused credential at most."""
 
 
 def process(ctx: Context, sub_job_id: str) -> SubJobResult:
@@ -105,6 +108,7 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
             credentials=ctx.credentials,
             budget=ctx.settings.timeout_seconds,
             cancel=ctx.cancel,
+            gate=ctx.gate,
             log=ctx.log,
             announce=counter.start,
             received=counter.add,

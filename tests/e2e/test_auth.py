@@ -5,12 +5,14 @@ may be sent."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from devtools.doubles.account import iso_time
 from devtools.doubles.cloud import IAM3_AUDIENCE, AuthWay, HuaweiCloud, huawei_cloud
-from devtools.doubles.codearts import Simulator
+from devtools.doubles.codearts import Simulator, Step
 from devtools.doubles.iam import (
     ID_TOKEN_PATH,
     PROJECTS_PATH,
@@ -234,19 +236,90 @@ def test_a_wrong_secret_key_fails_at_the_project_lookup_with_one_request(
     assert "five failures in a row lock the key" in run.summary
 
 
-def test_a_wrong_secret_key_never_locks_the_access_key(
+def test_a_wrong_secret_key_costs_one_failed_signature_whatever_the_workers(
     cloud: HuaweiCloud, gateway: Simulator, run_action: ActionRunner
 ) -> None:
-    """Eight sub-jobs, four at a time: once one request is refused, the rest are not sent."""
-    ids = [f"{n:032x}" for n in range(1, 9)]
+    """Forty sub-jobs, four workers: the first request goes alone, is refused, and the other 39
+    are not sent, yet every sub-job is reported with the refusal's code."""
+    ids = [f"{n:032x}" for n in range(1, 41)]
     inputs = {**cloud.inputs("aksk", project_id=True), "secret-access-key": "x" * 40}
     run = run_action(step(gateway, *ids, **inputs))
 
     assert run.returncode == 1
-    assert 1 <= len(gateway.requests) < 5
+    assert len(gateway.requests) == 1
+    assert cloud.account.failures(cloud.access_key.access) == 1
     assert not cloud.account.locked(cloud.access_key.access)
-    assert run.outputs["error-code"] in {"APIGW.0301", "AUTH_FAILED"}
-    assert "| error_msg | not sent&#58; CodeArts Check refused these credentials" in run.summary
+    results = json.loads(run.outputs["results"])
+    assert [r["sub_job_id"] for r in results] == ids
+    assert {r["error_code"] for r in results} == {"APIGW.0301"}
+    assert [r["http_status"] for r in results].count(401) == 1
+    assert run.outputs["error-code"] == "APIGW.0301"
+    assert "not sent&#58; CodeArts Check refused the credentials" in run.summary
+
+
+def test_a_refused_token_costs_one_request_too(
+    cloud: HuaweiCloud, gateway: Simulator, run_action: ActionRunner
+) -> None:
+    ids = [f"{n:032x}" for n in range(1, 13)]
+    run = run_action(step(gateway, *ids, token="MIIE" + "x" * 60))
+
+    assert len(gateway.requests) == 1
+    results = json.loads(run.outputs["results"])
+    assert len({r["error_code"] for r in results}) == 1
+    assert len(results) == len(ids)
+
+
+def test_a_forbidden_task_is_its_sub_jobs_own_failure(
+    cloud: HuaweiCloud, gateway: Simulator, run_action: ActionRunner
+) -> None:
+    """A 403 says the credentials work but lack a permission: the other sub-jobs go ahead."""
+    gateway.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no right"}))
+    run = run_action(step(gateway, ID1, ID2, ID3, **cloud.inputs("aksk", project_id=True)))
+
+    results = {r["sub_job_id"]: r for r in json.loads(run.outputs["results"])}
+    assert results[ID1]["error_code"] == "CC.00050010"
+    assert results[ID2]["status"] == results[ID3]["status"] == "success"
+
+
+def test_short_lived_temporary_keys_are_used_while_valid_not_renewed_per_request(
+    cloud: HuaweiCloud, gateway: Simulator, run_action: ActionRunner
+) -> None:
+    """STS hands out keys with 200 s to live, inside the 5-minute renewal margin: twenty
+    sub-jobs still cost one ID token and one exchange."""
+    key = cloud.account.issue_temporary("assumed-agency:reader/run", duration=200, origin="sts")
+    credentials = {
+        "access_key_id": key.access,
+        "secret_access_key": key.secret,
+        "security_token": key.security_token,
+        "expiration": iso_time(key.expires_at or 0.0, digits=3),
+    }
+    cloud.sts.fail_next(200, {"credentials": credentials}, times=100, path=ASSUME_PATH)
+    ids = [f"{n:032x}" for n in range(1, 21)]
+    run = run_action(
+        step(gateway, *ids, **cloud.inputs("oidc-iam5", project_id=True)),
+        env=cloud.github.env(),
+    )
+
+    succeeded(run, *ids)
+    assert len(cloud.sts.calls(ASSUME_PATH)) == 1
+    assert len(cloud.github.token_requests()) == 1
+    assert len(gateway.requests) == len(ids)
+
+
+@pytest.mark.parametrize("way", ["password", "oidc-iam5"])
+def test_a_credential_redirect_whose_location_is_not_text_is_not_followed(
+    cloud: HuaweiCloud, gateway: Simulator, run_action: ActionRunner, way: AuthWay
+) -> None:
+    """IAM (the password token) or STS answers 307 with a `Location` holding a byte that is not
+    UTF-8: AUTH_FAILED, saying the redirect was not followed, and nothing sent to it."""
+    double, path = (cloud.iam, TOKENS_PATH) if way == "password" else (cloud.sts, ASSUME_PATH)
+    double.fail_next(307, {}, path=path, headers={"Location": "https://elsewhere.example/\xff"})
+    run = run_action(step(gateway, ID1, **cloud.inputs(way)), env=cloud.github.env())
+
+    message = failed_before_sending(run, "AUTH_FAILED")
+    assert "a redirect (HTTP 307), which is not followed" in message
+    assert len(double.calls(path)) == 1
+    assert gateway.requests == []
 
 
 def test_iam_refusing_the_password(

@@ -18,9 +18,10 @@ import zlib
 from pathlib import Path
 
 import pytest
+from actions_toolkit.command import escape_data
 from devtools.doubles.codearts import Simulator, Step, small_zip
 
-from codearts_check_logs import textsafe
+from codearts_check_logs import masking, textsafe
 from codearts_check_logs.codearts import answers
 from codearts_check_logs.net.retry import CODEARTS
 from tests.conftest import ID1, ID2, TOKEN, ActionRunner, Run, inputs_for
@@ -31,6 +32,8 @@ SLACK = 5.0  # seconds on top of timeout-seconds: interpreter start, reporting, 
 OUR_COMMANDS = ("::add-mask::", "::group::", "::endgroup::", "::error ", "::warning ", "::notice ")
 ANNOTATION = re.compile(r"::(error|warning|notice) title=CodeArts Check logs::")
 MAX_SUMMARY = 1024 * 1024  # GitHub drops a step summary above 1 MiB
+TOKEN_MASKS = {f"::add-mask::{escape_data(form)}" for form in masking.spellings(TOKEN)}
+"""The token's mask commands: one for each spelling in which a service may echo it."""
 
 
 # -- what every run must satisfy --------------------------------------------------------------
@@ -48,7 +51,7 @@ def assert_inert(run: Run) -> None:
                 continue
             assert text.startswith(OUR_COMMANDS), f"injected command on {name}: {line!r}"
             if text.startswith("::add-mask::"):
-                assert text == f"::add-mask::{TOKEN}", f"unexpected mask on {name}: {line!r}"
+                assert text in TOKEN_MASKS, f"unexpected mask on {name}: {line!r}"
             if text.startswith(("::error ", "::warning ", "::notice ")):
                 assert ANNOTATION.match(text), f"annotation with foreign properties: {line!r}"
     for name, value in run.outputs.items():
@@ -419,15 +422,46 @@ def test_an_error_msg_of_half_a_mib(sim: Simulator, run_action: ActionRunner) ->
     assert len(annotation) < 4096, "the runner cuts annotations at 4096 characters"
 
 
-def test_an_error_body_larger_than_the_cap(sim: Simulator, run_action: ActionRunner) -> None:
-    """Beyond MAX_ERROR_BODY the JSON is not parsed: a plain HTTP status, read within bounds."""
+def test_an_error_message_larger_than_the_cap(sim: Simulator, run_action: ActionRunner) -> None:
+    """Beyond MAX_ERROR_BODY nothing is read: the code that came before the cut is kept, and the
+    message, cut, says how large the body was."""
     body = hostile_body("x" * (answers.MAX_ERROR_BODY + 1024))
     sim.script(ID1, Step.raw(400, body, "application/json"))
     run = run_action(inputs_for(sim, ID1))
 
-    assert_failed(run, "HTTP_400")
+    assert_failed(run, "CC.00050099")
     assert "application/json body" in run.outputs["error-message"]
     assert "read no further" in run.outputs["error-message"]
+
+
+def test_an_error_body_larger_than_the_cap_keeps_its_code_and_message(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    """The service's `error_code` and `error_msg` stand at the start of a body that runs past
+    the 1 MiB cap: they are what the user sees, not HTTP_400."""
+    body = {
+        "error_code": "CC.00000400",
+        "error_msg": "The request parameter is invalid.",
+        "details": ["x" * 1000] * (answers.MAX_ERROR_BODY // 1000 + 10),
+    }
+    sim.script(ID1, Step.json(400, body))
+    run = run_action(inputs_for(sim, ID1))
+
+    assert_failed(run, "CC.00000400")
+    assert run.outputs["error-message"] == "The request parameter is invalid."
+
+
+def test_a_redirect_whose_location_is_not_text_is_not_followed(
+    sim: Simulator, run_action: ActionRunner
+) -> None:
+    """`Location` with a byte that is not UTF-8: `requests` would fail decoding it even with
+    redirects off; the user sees the status and that the redirect was not followed."""
+    sim.script(ID1, Step.redirect("/v1/log-file?next=\xff\xfe", status=307))
+    run = run_action(inputs_for(sim, ID1, ID2))
+
+    result = assert_failed(run, "HTTP_307")
+    assert "the redirect was not followed" in str(result["error_message"])
+    assert len(sim.requests) == 2
 
 
 HOSTILE_NAMES = [

@@ -1,14 +1,16 @@
-"""Error bodies: every shape the official SDKs accept, Retry-After, gateway throttling."""
+"""Error bodies: every shape the official SDKs accept, also cut at the read cap; Retry-After,
+gateway throttling."""
 
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 
 import pytest
 
 from codearts_check_logs import errorbody
-from codearts_check_logs.errorbody import ErrorBody, parse_error_body
+from codearts_check_logs.errorbody import ErrorBody, leading_members, parse_error_body
 
 
 @pytest.mark.parametrize(
@@ -64,3 +66,44 @@ def test_throttle_codes_match_either_prefix() -> None:
     assert errorbody.is_throttled("APIGW.0308")
     assert errorbody.is_throttled("APIG.0308")
     assert not errorbody.is_throttled("CC.00000308")
+
+
+def test_a_body_cut_at_the_cap_keeps_the_members_before_the_cut() -> None:
+    whole = json.dumps(
+        {"error_code": "CC.00000400", "error_msg": "bad", "details": "x" * (2 << 20)}
+    ).encode()
+    assert parse_error_body(whole[: 1 << 20]) == ErrorBody("CC.00000400", "bad")
+
+
+def test_a_nested_error_cut_short_keeps_its_code() -> None:
+    whole = json.dumps(
+        {"status": "error", "error": {"code": "CC.1", "message": "mä", "trace": ["x"] * 99}}
+    ).encode()
+    assert parse_error_body(whole[:-40]) == ErrorBody("CC.1", "mä")
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b'{"error_code": "CC.1", "error_m',  # the message cut: the code alone
+        b'{"error_code": "CC.1", "error_msg": "half a mess',
+        b'  {"error_code": "CC.1"  ,',
+    ],
+)
+def test_the_code_survives_wherever_the_cut_falls(cut: bytes) -> None:
+    found = parse_error_body(cut)
+    assert found is not None
+    assert (found.code, found.message) == ("CC.1", "")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "{", "[1, 2", "garbage", '{"a": ', '{"error_code": CC', '{"x": {"y": {"z"']
+)
+def test_leading_members_of_what_is_not_an_object(text: str) -> None:
+    found = leading_members(text)
+    assert found is None or found.get("error_code") is None
+
+
+def test_leading_members_go_no_deeper_than_the_codes_do() -> None:
+    deep = '{"a": ' * 50 + "1"
+    assert leading_members(deep) is not None

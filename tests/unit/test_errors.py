@@ -18,6 +18,7 @@ from codearts_check_logs.errors import (
     NetworkError,
     ServiceError,
     WriteFailed,
+    is_local_code,
 )
 
 
@@ -65,3 +66,16 @@ def test_registered_secrets_never_reach_the_text() -> None:
         "echo secret-value-123", code="CC.secret-value-123", request_id="secret-value-123"
     )
     assert "secret-value-123" not in f"{error} {error.code} {error.request_id} {error.args}"
+
+
+def test_local_codes_are_fixed_values_never_scrubbed() -> None:
+    """A secret that happens to be a local code, or a part of one, leaves the code whole."""
+    masking.register("INTERNAL")
+    masking.register("HTTP_500")
+    assert InternalError("KeyError").code == "INTERNAL_ERROR"
+    assert HttpStatusError(500, "x").code == "HTTP_500"
+    assert ServiceError("x", code="INTERNAL-1").code == "***-1"
+    assert is_local_code("HTTP_404")
+    assert is_local_code("AUTH_FAILED")
+    assert not is_local_code("CC.00000003")
+    assert not is_local_code("HTTP_4040")

@@ -7,18 +7,19 @@ to a download host, say) goes out bare.
 Two kinds: `TokenCredentials` (an IAM token in `X-Auth-Token`) and `SignedCredentials` (an
 `SDK-HMAC-SHA256` signature by an access key, with `X-Security-Token` for temporary keys and
 `X-Project-Id`, both added before signing so that they are signed). Temporary keys come from a
-`TemporaryKeys`, which renews them, once for all threads, when they would expire before a request
-is sent.
+`TemporaryKeys`, which renews them, once for all threads and a handful of times per run at most,
+when they would expire before a request is sent.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import requests
 
@@ -33,6 +34,9 @@ PROJECT_HEADER = "X-Project-Id"
 RENEW_MARGIN_SECONDS = 300.0
 """Temporary keys are renewed when less than this is left: room for the request to reach the
 gateway, and for a runner clock a few minutes behind Huawei's."""
+
+MAX_OBTAINED = 5
+"""Temporary keys are obtained at most this often per run, the first time included."""
 
 Clock = Callable[[], float]
 
@@ -110,7 +114,13 @@ class StaticKeys:
 
 class TemporaryKeys:
     """Temporary keys obtained by `obtain` (a credential exchange), renewed when they would
-    expire within `margin` seconds.
+    expire within `margin` seconds, at most `max_obtained` times per run in all.
+
+    Keys that arrive with less lifetime than the margin (an agency whose sessions are short, a
+    runner clock ahead of Huawei's) are renewed halfway through what they had left instead, so
+    they are used while they are valid rather than renewed before every request. Once
+    `max_obtained` is reached, the last keys are used as they are and the service judges them:
+    a run costs a handful of exchanges, whatever the number of sub-jobs.
 
     Thread-safe, and once: while one thread renews, the others wait for its keys. A refused
     renewal is remembered and raised to every later caller, so a run with many sub-jobs asks the
@@ -122,13 +132,16 @@ class TemporaryKeys:
         obtain: Callable[[], AccessKeys],
         *,
         margin: float = RENEW_MARGIN_SECONDS,
+        max_obtained: int = MAX_OBTAINED,
         clock: Clock = time.time,
     ) -> None:
         self._obtain = obtain
         self._margin = margin
+        self._max_obtained = max_obtained
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: AccessKeys | None = None
+        self._renew_at = math.inf
         self._failure: AuthFailed | None = None
         self.obtained = 0
         """How many times keys were obtained (the first time included)."""
@@ -141,27 +154,33 @@ class TemporaryKeys:
             if self._failure is not None:
                 raise self._failure
             keys = self._keys
-            if keys is None or self._expiring(keys):
+            due = self._renew_at <= self._clock() and self.obtained < self._max_obtained
+            if keys is None or due:
                 try:
                     keys = self._obtain()
                 except AuthFailed as exc:
                     self._failure = exc
                     raise
                 self._keys = keys
+                self._renew_at = self._renewal_time(keys)
                 self.obtained += 1
             return keys
 
-    def _expiring(self, keys: AccessKeys) -> bool:
-        return keys.expires_at is not None and keys.expires_at - self._margin <= self._clock()
+    def _renewal_time(self, keys: AccessKeys) -> float:
+        """When `keys`, just obtained, are renewed: `margin` before they expire, or halfway
+        through their lifetime when that is shorter than twice the margin."""
+        if keys.expires_at is None:
+            return math.inf
+        lifetime = max(0.0, keys.expires_at - self._clock())
+        return keys.expires_at - min(self._margin, lifetime / 2)
 
 
 class SignedCredentials(Credentials):
     """Signs requests for the service at `trusted_url` with the keys `keys` gives.
 
-    After the service answers a signed request with 401, further requests are not sent but fail
-    at once: Huawei locks an access key for five minutes after five failed attempts, and every
-    sub-job would fail the same way.
-    """
+    A refusal (401) is not remembered here: CodeArts requests pass the run's
+    `codearts.credential_gate`, which lets at most one refused request through whatever the
+    number of workers, and the credential exchanges never retry a 401."""
 
     def __init__(
         self,
@@ -169,15 +188,12 @@ class SignedCredentials(Credentials):
         keys: KeySource,
         *,
         project_id: str = "",
-        service: str = "CodeArts Check",
         clock: Clock = time.time,
     ) -> None:
         super().__init__(trusted_url)
         self._keys = keys
         self._project_id = project_id
-        self._service = service
         self._clock = clock
-        self._refused: int | None = None
 
     def __repr__(self) -> str:
         return f"SignedCredentials(origin={self._origin!r}, project_id={self._project_id!r})"
@@ -187,15 +203,6 @@ class SignedCredentials(Credentials):
         return self._project_id
 
     def prepare(self, request: requests.PreparedRequest) -> None:
-        if self._refused is not None:
-            raise AuthFailed(
-                f"not sent: {self._service} refused these credentials for an earlier request "
-                f"of this run (HTTP {self._refused}); another failed attempt would count "
-                "toward locking the access key (five failures lock it for five minutes)",
-                service=self._service,
-                step="signed request",
-            )
-        request.register_hook("response", self._watch)  # type: ignore[no-untyped-call]
         keys = self._keys.current()
         if keys.security_token:
             request.headers[SECURITY_TOKEN_HEADER] = keys.security_token
@@ -207,8 +214,3 @@ class SignedCredentials(Credentials):
             secret_key=keys.secret_key,
             now=datetime.fromtimestamp(self._clock(), UTC),
         )
-
-    def _watch(self, response: requests.Response, **_: Any) -> requests.Response:
-        if response.status_code == 401:
-            self._refused = 401
-        return response

@@ -36,6 +36,7 @@ from ..net.retry import (
 )
 from ..net.session import new_session
 from .credentials import AccessKeys
+from .values import maskable
 
 IAM = "IAM"
 STS = "STS"
@@ -98,7 +99,7 @@ class Exchange:
     ) -> Iterator[Exchange]:
         """An exchange with a fresh session and a budget of `budget` seconds."""
         deadline = Deadline(budget)
-        session, tracker = new_session(cancel)
+        session, tracker = new_session(cancel, follow_redirects=False)
         with session, watchdog(deadline, tracker):
             yield cls(session, deadline=deadline, cancel=cancel, log=log)
 
@@ -267,16 +268,18 @@ def keys_from(
 ) -> AccessKeys:
     """Temporary keys from a `credentials`/`credential` object, in either naming (STS's
     `access_key_id`…`expiration`, IAM's `access`…`expires_at`). Each secret is registered the
-    moment it is read. The expiry is the earlier of the stated one and `started + duration`, so
-    a runner clock behind Huawei's cannot make expired keys look valid."""
+    moment it is read, unless it is too short to be one: then it is refused, never masked (it
+    would edit every line holding its characters). The expiry is the earlier of the stated one
+    and `started + duration`, so a runner clock behind Huawei's cannot make expired keys look
+    valid."""
     access = found.get("access_key_id", found.get("access"))
     secret = found.get("secret_access_key", found.get("secret"))
     token = found.get("security_token", found.get("securitytoken"))
     for value in (access, secret, token):
-        if isinstance(value, str):
+        if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
             masking.register(value)
     if not all(
-        isinstance(v, str) and v and v.isascii() and v.isprintable()
+        isinstance(v, str) and maskable(v) and v.isascii() and v.isprintable()
         for v in (access, secret, token)
     ):
         raise unusable(

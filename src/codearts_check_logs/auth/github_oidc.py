@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from .. import masking
 from .exchange import GITHUB, Exchange, unusable
+from .values import maskable
 from .ways import IdTokenRequest
 
 STEP = "ID token"
@@ -39,7 +40,7 @@ def fetch_id_token(exchange: Exchange, request: IdTokenRequest, audience: str = 
         headers={"Authorization": f"Bearer {request.bearer}"},
     )
     value = answer.document(GITHUB, STEP).get("value")
-    if isinstance(value, str):
+    if isinstance(value, str) and maskable(value):  # a shorter one is refused, never masked
         masking.register(value)
     if not isinstance(value, str) or not _JWT.fullmatch(value):
         raise unusable(GITHUB, STEP, "no ID token (a JWT in `value`)")

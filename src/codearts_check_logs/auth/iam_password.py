@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import masking
 from .exchange import IAM, Exchange, parse_expiry, unusable
+from .values import maskable
 
 STEP = "password token"
 TOKENS_PATH = "/v3/auth/tokens"
@@ -77,9 +78,9 @@ def password_token(
 def subject_token(headers: Any, step: str) -> str:
     """The token in `X-Subject-Token`, registered as a secret before anything else."""
     token = str(headers.get(SUBJECT_TOKEN_HEADER) or "").strip()
+    if not maskable(token):  # too short to be a token: refused, never masked
+        raise unusable(IAM, step, f"a success without a usable {SUBJECT_TOKEN_HEADER} header")
     masking.register(token)
-    if not token:
-        raise unusable(IAM, step, f"a success without an {SUBJECT_TOKEN_HEADER} header")
     if any(not ("!" <= ch <= "~") for ch in token):
         raise unusable(IAM, step, f"an {SUBJECT_TOKEN_HEADER} that cannot be sent in a header")
     return token

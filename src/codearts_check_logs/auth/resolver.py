@@ -25,7 +25,7 @@ from .credentials import (
     TemporaryKeys,
     TokenCredentials,
 )
-from .exchange import IAM, Exchange, Log
+from .exchange import Exchange, Log
 from .ways import (
     AkSkAuth,
     AuthInputs,
@@ -103,7 +103,7 @@ class Resolver:
             keys, how = self._keys(auth, exchange)
             project_id = auth.project_id
             if not project_id:
-                on_iam = SignedCredentials(endpoints.iam, keys, service=IAM, clock=self.clock)
+                on_iam = SignedCredentials(endpoints.iam, keys, clock=self.clock)
                 project_id = projects.lookup_project_id(
                     exchange, endpoints.iam, on_iam, endpoints.region
                 )

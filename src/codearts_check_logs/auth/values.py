@@ -8,11 +8,21 @@ import re
 from ..errors import InvalidInput
 
 MIN_SECRET_LENGTH = 8
-"""A secret shorter than this is refused: the runner masks every occurrence of a registered
-secret, and masking a few common characters would corrupt every log line and output."""
+"""A secret shorter than this is refused, the IAM password included (IAM's default policy asks
+for 8 characters as well): the runner masks every occurrence of a registered secret, and masking
+a few common characters, or a word such as `failure`, would corrupt every log line. A refused
+value is never registered, so it cannot edit anything (see `maskable`)."""
 MAX_HEADER_SECRET = 100_000  # the CodeArts API's documented limit for X-Auth-Token
 MAX_NAME = 1024
 _PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def maskable(value: str) -> bool:
+    """Whether `value` is long enough to be accepted, and so masked, as a secret. The entry points
+    register only these before the inputs are parsed: a value too short is refused by the
+    parsers below, never masked first (a one-character token masked would turn `failure` into
+    `failur***`)."""
+    return len(value.strip()) >= MIN_SECRET_LENGTH
 
 
 def _check_secret_length(name: str, value: str) -> None:
@@ -50,7 +60,9 @@ def parse_secret_key(name: str, value: str) -> str:
 
 
 def parse_password(name: str, value: str) -> str:
-    """A password: any text without control characters (it travels in a JSON body)."""
+    """A password: any text without control characters (it travels in a JSON body), at least
+    `MIN_SECRET_LENGTH` long like every secret."""
+    _check_secret_length(name, value)
     if len(value) > MAX_NAME or any(ch < " " or ch == "\x7f" for ch in value):
         raise InvalidInput(
             f"{name} must be at most {MAX_NAME} characters, without control characters"

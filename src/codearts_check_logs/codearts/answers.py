@@ -48,19 +48,13 @@ def collect(chunks: Iterator[bytes], head: bytes = b"") -> Body:
     """Read a body that is not a ZIP: up to `MAX_ERROR_BODY` bytes and no further (the caller
     closes the connection), or until time runs out or the connection breaks. Either way the
     status already received is what gets reported, with what came."""
-    received: list[bytes] = [head]
-
-    def kept(source: Iterator[bytes]) -> Iterator[bytes]:
-        for chunk in source:
-            received.append(chunk)  # what came before a break is still reported
-            yield chunk
-
+    received = bytearray()  # what came before a break is still reported
     try:
-        data, whole = take(kept(chunks), MAX_ERROR_BODY, head)
+        data, whole = take(chunks, MAX_ERROR_BODY, head, into=received)
     except DownloadTimeout:
-        return Body(b"".join(received)[:MAX_ERROR_BODY], "still arriving when time ran out")
+        return Body(bytes(received[:MAX_ERROR_BODY]), "still arriving when time ran out")
     except (NetworkError, InvalidResponse):
-        return Body(b"".join(received)[:MAX_ERROR_BODY], "cut short: the connection broke")
+        return Body(bytes(received[:MAX_ERROR_BODY]), "cut short: the connection broke")
     if not whole:
         return Body(data, f"more than {MAX_ERROR_BODY:,} bytes; read no further")
     return Body(data)
@@ -99,8 +93,13 @@ def status_error(response: requests.Response, body: Body, request_id: str | None
         retryable = status not in NEVER_RETRIED and (
             status in RETRYABLE_STATUS or is_throttled(parsed.code)
         )
+        # A body cut at the cap keeps the code and message that came before the cut; when the
+        # message itself was cut, say how far the body went instead.
+        described = (
+            f"HTTP {status} {response.reason or 'error'} with {describe_body(response, body)}"
+        )
         return ServiceError(
-            parsed.message or f"HTTP {status}",
+            parsed.message or (described if body.ended else f"HTTP {status}"),
             code=parsed.code,
             http_status=status,
             request_id=parsed.request_id or request_id,

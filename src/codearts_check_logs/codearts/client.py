@@ -19,9 +19,10 @@ from ..errors import ActionError, DownloadTimeout, HttpStatusError, InvalidRespo
 from ..net.budget import Deadline
 from ..net.cancel import CancelToken
 from ..net.retry import RetryPolicy, policy_for, transport_failure
-from ..net.transport import check_transport
+from ..net.transport import check_transport, origin
 from ..ziplog.reader import LOCAL_HEADER, looks_like_zip
 from .answers import bad_success, collect, content_length, status_error
+from .credential_gate import REFUSED, CredentialGate, Turn
 from .digests import BodyDigests, Check
 
 LOG_FILE_PATH = "/v1/log-file"
@@ -62,6 +63,7 @@ class LogClient:
         cancel: CancelToken,
         deadline: Deadline,
         policy: RetryPolicy | None = None,
+        gate: CredentialGate | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._policy = policy or policy_for("codearts")
@@ -69,6 +71,8 @@ class LogClient:
         self._session = session
         self._cancel = cancel
         self._deadline = deadline
+        self._gate = gate or CredentialGate()
+        """Shared by the run's clients: at most one refused credential per run."""
 
     def __repr__(self) -> str:
         return f"LogClient(base={self._base!r})"
@@ -85,13 +89,20 @@ class LogClient:
         `check` hears the same bytes in order, on the digest thread, off the receive loop (the
         stored members' CRC-32); what it raises ends the attempt once the body has arrived."""
         self._cancel.check()
-        response = self._open(sub_job_id)
-        try:
-            return self._receive(response, write, announce, check)
-        finally:
-            response.close()
+        with self._gate.turn(cancel=self._cancel, deadline=self._deadline) as turn:
+            response = self._open(sub_job_id, turn)
+            try:
+                return self._receive(response, write, announce, check)
+            except ActionError as exc:
+                # A 401 from another origin (a download host the service redirected to) did not
+                # see our credential: it refuses that link, not the credential.
+                if response.status_code == REFUSED and origin(response.url) == origin(self._base):
+                    turn.refused(exc)
+                raise
+            finally:
+                response.close()
 
-    def _open(self, sub_job_id: str) -> requests.Response:
+    def _open(self, sub_job_id: str, turn: Turn) -> requests.Response:
         url = self._base + LOG_FILE_PATH
         params: dict[str, str] | None = {"sub_job_id": sub_job_id}
         for _hop in range(MAX_REDIRECTS + 1):
@@ -115,10 +126,11 @@ class LogClient:
                 raise self._stalled("the service sent no response") from None
             except requests.exceptions.RequestException as exc:
                 raise self._broken(exc, "no response arrived", url) from None
+            turn.answered(response.status_code)
             if response.status_code not in REDIRECT_STATUS or "Location" not in response.headers:
                 return response
-            target = urljoin(response.url, response.headers["Location"])
             response.close()
+            target = urljoin(response.url, _location(response))
             try:
                 check_transport(target)
             except ValueError:
@@ -231,6 +243,20 @@ class LogClient:
             host = urlsplit(url).hostname or "the service"
             return NetworkError(f"could not reach {host}: {failure.name}")
         return NetworkError(f"the connection broke while the ZIP arrived: {failure.name}")
+
+
+def _location(response: requests.Response) -> str:
+    """The redirect's `Location` as UTF-8 (`http.client` hands it over decoded as Latin-1), or
+    HttpStatusError: a location that is not text cannot be followed, nor shown."""
+    try:
+        return response.headers["Location"].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise HttpStatusError(
+            response.status_code,
+            f"the service redirected (HTTP {response.status_code}) to a Location that is not "
+            "valid UTF-8; the redirect was not followed",
+            request_id=response.headers.get("X-Request-Id") or None,
+        ) from None
 
 
 def _head(chunks: Iterator[bytes], size: int) -> bytes:

@@ -30,6 +30,7 @@ from ..ziplog import reader
 from ..ziplog import triage as ziptriage
 from ..ziplog import verify as zipverify
 from .client import Announce, Fetched, LogClient
+from .credential_gate import CredentialGate
 from .partfile import PartFile
 
 Log = Callable[[str], None]
@@ -65,6 +66,7 @@ def download(
     credentials: requests.auth.AuthBase,
     budget: float,
     cancel: CancelToken,
+    gate: CredentialGate,
     log: Log,
     announce: Announce | None = None,
     received: Received | None = None,
@@ -72,15 +74,21 @@ def download(
     triage: Triager | None = None,
 ) -> Saved:
     """The verified ZIP at `dest`, retried within `budget` seconds; an ActionError otherwise.
-    `announce` hears each attempt's announced length, `received` each piece written; `policy`
-    is the log-file API's unless a test gives its own; `triage`, when given, reads the members
-    in the verifying pass."""
+    `gate` is the run's (at most one refused credential per run); `announce` hears each
+    attempt's announced length, `received` each piece written; `policy` is the log-file API's
+    unless a test gives its own; `triage`, when given, reads the members in the verifying pass."""
     deadline = Deadline(budget)
     policy = policy or policy_for("codearts")
-    session, tracker = new_session(cancel)
+    session, tracker = new_session(cancel, follow_redirects=False)  # the client follows them
     with session, watchdog(deadline, tracker):
         client = LogClient(
-            base_url, credentials, session, cancel=cancel, deadline=deadline, policy=policy
+            base_url,
+            credentials,
+            session,
+            cancel=cancel,
+            deadline=deadline,
+            policy=policy,
+            gate=gate,
         )
         attempts = retrying(
             policy,

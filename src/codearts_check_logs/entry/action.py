@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from .. import app, masking
 from ..auth import ways
+from ..auth.values import maskable
 from ..environment import RunnerEnvironment
 from ..errors import InternalError, WriteFailed
 from ..github import commands
@@ -53,13 +54,13 @@ def main() -> int:
 def mask_secrets(env: RunnerEnvironment) -> None:
     """Have every secret input (and the environment's, `environment.SECRET_ENV`) masked by the
     runner and scrubbed by us; secrets learnt later (a derived credential, the signature of a
-    signed upload URL) are masked as they arrive."""
+    signed upload URL) are masked as they arrive. A value too short to be a secret is left alone:
+    the parsers refuse it, and masking it would edit every line that holds its characters."""
     masking.on_register(commands.mask)
     given = [env.input(name) for name in ways.SECRET_INPUTS] + env.secret_values()
     for raw in given:
-        for value in (raw.strip(), raw):
-            if value.strip():
-                masking.register(value)
+        if maskable(raw):
+            masking.register(raw.strip())  # what surrounds it is spaces: not secret
 
 
 def _run(env: RunnerEnvironment, cancel: CancelToken) -> tuple[Outcome, bool]:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .. import __version__, app, masking
+from ..auth.values import maskable
 from ..environment import RunnerEnvironment
 from ..errors import InternalError, InvalidInput
 from ..inputs.metadata import input_specs
@@ -28,6 +29,7 @@ from ..net.cancel import CancelToken
 from ..outcome import Outcome
 from ..pipeline import Progress
 from ..render.json_report import json_report
+from ..render.outputs import fixed_value
 from ..render.text import render_text
 from .library_logs import route_library_logs
 from .progress import LineProgress, TerminalProgress
@@ -202,7 +204,8 @@ def _run(
 ) -> int:
     raw = raw_inputs(args, env)
     for value in (*(raw[name] for name in SECRET_FROM_ENV), *env.secret_values()):
-        masking.register(value.strip())
+        if maskable(value):  # one too short is refused below, never masked first
+            masking.register(value.strip())
     try:
         settings = parse_settings(raw, workspace_from(""), env)
     except InvalidInput as exc:
@@ -216,7 +219,8 @@ def _run(
     except Exception as exc:  # a defect still ends in a report
         outcome = Outcome.failed(InternalError(type(exc).__name__))
     if args.json:
-        print(masking.redact(json.dumps(json_report(outcome), indent=2, ensure_ascii=False)))
+        report = masking.redact_values(json_report(outcome), fixed_value)  # texts, not values
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print(masking.redact(render_text(outcome)), end="")
     sys.stdout.flush()

@@ -3,7 +3,8 @@
 Formats come from `actions_toolkit` (heredoc outputs with a random delimiter, command escaping);
 the file I/O is ours, so that a runner file that cannot be written is a typed failure the action
 reports on its other channels, not a crash. Every text is scrubbed of registered secrets here,
-the last step before it leaves the process.
+the last step before it leaves the process; outputs arrive scrubbed field by field (see
+`write_outputs`).
 """
 
 from __future__ import annotations
@@ -48,15 +49,17 @@ def annotate(level: str, message: str) -> None:
 
 
 def write_outputs(path: str, values: Mapping[str, str]) -> None:
-    """Append every output to the `GITHUB_OUTPUT` file in one write.
+    """Append every output to the `GITHUB_OUTPUT` file in one write, each value as given.
+
+    The values arrive scrubbed, text by text, from `render.outputs.outputs_for`: scrubbing them
+    here, whole, could let a secret change a fixed value (a `status`, a digest, a code inside
+    `results`).
 
     As heredocs (`name<<delimiter`, the value, the delimiter): `render.outputs.outputs_for`
     counts that encoding in its budget (`HEREDOC_BYTES` an output), so what this writes stays
-    within GitHub's 1 MB. Scrubbing never lengthens them while every secret is at least as long
-    as its replacement, `***`."""
+    within GitHub's 1 MB."""
     text = "".join(
-        prepare_key_value_message(name, redact(value)) + os.linesep
-        for name, value in values.items()
+        prepare_key_value_message(name, value) + os.linesep for name, value in values.items()
     )
     _append(path, text, "GITHUB_OUTPUT")
 

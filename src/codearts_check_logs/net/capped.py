@@ -18,17 +18,25 @@ XML errors under 1 KiB, and up to five blocks are in flight at once."""
 _CAPPED_READ = 1 << 16
 
 
-def take(chunks: Iterable[bytes], limit: int, head: bytes = b"") -> tuple[bytes, bool]:
+def take(
+    chunks: Iterable[bytes], limit: int, head: bytes = b"", *, into: bytearray | None = None
+) -> tuple[bytes, bool]:
     """`head` and then `chunks` up to `limit` bytes: the bytes, and False when there were more.
 
-    The caller stops reading (closes the connection) when False: the rest is never fetched."""
-    data = bytearray(head)
+    The caller stops reading (closes the connection) when False: the rest is never fetched.
+    The bytes go into one growing buffer, whatever the chunking: a list of the chunks of a body
+    sent a byte per chunk would cost some fifty times its size. `into` is that buffer when the
+    caller wants what came before an error the chunks raise (it may hold one byte past `limit`).
+    """
+    data = bytearray() if into is None else into
+    data += head[: limit + 1]
+    if len(data) <= limit:
+        for chunk in chunks:
+            data += chunk[: limit + 1 - len(data)]
+            if len(data) > limit:
+                break
     if len(data) > limit:
         return bytes(data[:limit]), False
-    for chunk in chunks:
-        data += chunk
-        if len(data) > limit:
-            return bytes(data[:limit]), False
     return bytes(data), True
 
 

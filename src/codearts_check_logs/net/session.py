@@ -17,13 +17,36 @@ from .cancel import CancelToken, ShutDown, SocketTracker
 USER_AGENT = f"codearts-check-logs/{__version__}"
 
 
+class _Session(requests.Session):
+    """A session that works out where a redirect leads only when it is to follow it.
+
+    With `allow_redirects=False`, `requests` still computes the next hop: it reads the whole
+    redirect body (an endless one would fill the memory) and decodes `Location` as UTF-8 (a
+    non-UTF-8 byte raises UnicodeDecodeError from inside `send`). Clients that follow redirects
+    by hand, or not at all, read `Location` themselves; those that let `requests` follow them
+    get a redirect whose `Location` cannot be decoded back as the 3xx answer it is."""
+
+    def __init__(self, *, follow_redirects: bool) -> None:
+        super().__init__()
+        self._follow_redirects = follow_redirects
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        if not self._follow_redirects:
+            return None
+        try:
+            return super().get_redirect_target(resp)
+        except UnicodeError:
+            return None
+
+
 def new_session(
-    cancel: CancelToken, *, pool_size: int = 4
+    cancel: CancelToken, *, pool_size: int = 4, follow_redirects: bool = True
 ) -> tuple[requests.Session, SocketTracker]:
-    """A session without hidden retries whose sockets `cancel` (and a watchdog) can shut down."""
+    """A session without hidden retries whose sockets `cancel` (and a watchdog) can shut down.
+    `follow_redirects=False` for clients that never let `requests` follow one (see `_Session`)."""
     tracker = SocketTracker()
     cancel.watch(tracker)
-    session = requests.Session()
+    session = _Session(follow_redirects=follow_redirects)
     session.headers["User-Agent"] = USER_AGENT
     adapter = _TrackingAdapter(tracker, pool_maxsize=pool_size)
     session.mount("https://", adapter)

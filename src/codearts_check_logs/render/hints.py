@@ -54,9 +54,6 @@ _STEP_HINTS = {
     "check oidc-idp-id.",
     "temporary credentials": "IAM would not turn the federated token into temporary AK/SK: "
     "check that the identity provider allows programmatic access and maps to a user group.",
-    "signed request": "Another request with these credentials was refused, so this one was not "
-    "sent: Huawei locks an access key for five minutes after five failures. Check the access "
-    "key, secret key, security token and project-id.",
 }
 _CODE_HINTS_AT_STEP = {
     # Network trouble and time-outs name the service that could not be reached.

@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..errors import is_local_code
+from ..masking import redact, redact_values
 from ..outcome import Outcome, SubJobResult
 from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
@@ -45,6 +47,14 @@ MESSAGES = ("error_message",)
 TEXTS = ("error_message", "error_code", "file", "artifact_url", "artifact_id", "sha256", "status")
 """Every text field of a `results` entry but the ID, shortened when cutting the messages does
 not suffice (a text no longer than the marker, such as the status, is never cut)."""
+
+FIXED = frozenset(
+    {"status", "size", "sha256", "artifact-digest", "problems", "sub_job_id", "artifact_digest"}
+)
+"""Outputs and `results` fields whose values the action fixes (one of two words, numbers, hex
+digits, a validated ID): never scrubbed, so no secret can change them. Every other text is
+scrubbed here, field by field, before `results` is encoded; `error-code` is kept when it is one
+of the action's own codes."""
 
 MAX_PER_LEVEL = 10
 """The runner shows 10 error, 10 warning and 10 notice annotations per step."""
@@ -75,12 +85,23 @@ def outputs_for(outcome: Outcome) -> dict[str, str]:
         "error-message": message,
         "problems": "" if outcome.problems is None else str(outcome.problems),
     }
-    values = {name: shorten(value, SCALAR_BYTES) for name, value in scalars.items()}
+    values = {
+        name: shorten(_scrubbed(name, value), SCALAR_BYTES) for name, value in scalars.items()
+    }
     used = sum(written_size(name, value) for name, value in values.items())
     values["results"] = results_json(
         outcome.results, OUTPUT_BYTES - used - written_size("results", "")
     )
     return values
+
+
+def fixed_value(name: str, value: str) -> bool:
+    """Whether the text `value` under `name` is a fixed value (`FIXED`), never scrubbed."""
+    return name in FIXED or (name in {"error-code", "error_code", "code"} and is_local_code(value))
+
+
+def _scrubbed(name: str, value: str) -> str:
+    return value if fixed_value(name, value) else redact(value)
 
 
 def written_size(name: str, value: str) -> int:
@@ -91,7 +112,7 @@ def written_size(name: str, value: str) -> int:
 def results_json(results: tuple[SubJobResult, ...], room: int) -> str:
     """The `results` array within `room` bytes: messages shortened first, then every text but
     the ID, then trailing entries left out (see the module docstring)."""
-    entries = [r.as_json() for r in results]
+    entries = [redact_values(r.as_json(), fixed_value) for r in results]
     text = _dumps(entries)
     if len(text) <= room:
         return text

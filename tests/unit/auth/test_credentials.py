@@ -13,6 +13,7 @@ from devtools.doubles.account import Account, GatewayError, Principal
 
 from codearts_check_logs import masking
 from codearts_check_logs.auth.credentials import (
+    MAX_OBTAINED,
     PROJECT_HEADER,
     RENEW_MARGIN_SECONDS,
     SECURITY_TOKEN_HEADER,
@@ -117,29 +118,12 @@ def test_nothing_signed_for_another_origin() -> None:
             assert header not in request.headers
 
 
-def test_after_a_401_no_further_request_is_sent() -> None:
-    """Five failures lock the access key: once the service refused the signature, the other
-    sub-jobs fail without a request."""
+def test_signing_keeps_no_verdict_of_its_own() -> None:
+    """Whether a refused credential may be tried again is the run's `CredentialGate`'s call, for
+    tokens and signatures alike: the hook signs every request for its origin."""
     credentials = SignedCredentials(BASE, StaticKeys(AccessKeys(AK, SK)))
-    first = signed(f"{BASE}/v1/log-file", credentials)
-    refused = requests.Response()
-    refused.status_code = 401
-    for hook in first.hooks["response"]:
-        hook(refused)
-
-    with pytest.raises(AuthFailed, match="not sent") as caught:
-        signed(f"{BASE}/v1/log-file", credentials)
-    assert caught.value.step == "signed request"
-    assert signed("https://obs.example.com/x", credentials).headers.get("Authorization") is None
-
-
-def test_other_statuses_do_not_stop_signing() -> None:
-    credentials = SignedCredentials(BASE, StaticKeys(AccessKeys(AK, SK)))
-    for status in (403, 404, 429, 500):
-        answer = requests.Response()
-        answer.status_code = status
-        for hook in signed(f"{BASE}/x", credentials).hooks["response"]:
-            hook(answer)
+    first = signed(f"{BASE}/x", credentials)
+    assert "response" not in first.hooks or not first.hooks["response"]
     assert "Authorization" in signed(f"{BASE}/x", credentials).headers
 
 
@@ -156,8 +140,9 @@ def test_keys_are_not_in_reprs() -> None:
 
 
 class Counter:
-    def __init__(self, clock: list[float], lifetime: float = 3600) -> None:
+    def __init__(self, clock: list[float], lifetime: float = 3600, pause: float = 0.0) -> None:
         self.clock = clock
+        self.pause = pause
         self.lifetime = lifetime
         self.calls = 0
         self._lock = threading.Lock()
@@ -166,7 +151,8 @@ class Counter:
         with self._lock:
             self.calls += 1
             n = self.calls
-        time.sleep(0.05)  # long enough for other threads to pile up behind the lock
+        if self.pause:
+            time.sleep(self.pause)  # long enough for other threads to pile up behind the lock
         return AccessKeys(
             f"AK{n:018d}", f"SK{n:038d}", f"ST{n:030d}", self.clock[0] + self.lifetime
         )
@@ -174,7 +160,7 @@ class Counter:
 
 def test_temporary_keys_are_obtained_once_and_renewed_before_they_expire() -> None:
     now = [NOW]
-    obtain = Counter(now)
+    obtain = Counter(now, pause=0.05)
     keys = TemporaryKeys(obtain, clock=lambda: now[0])
     first = keys.current()
     assert keys.current() is first
@@ -192,6 +178,35 @@ def test_temporary_keys_are_obtained_once_and_renewed_before_they_expire() -> No
     assert obtain.calls == 2
     assert {r.access_key for r in results} == {"AK" + "2".zfill(18)}
     assert keys.obtained == 2
+
+
+def test_keys_shorter_lived_than_the_margin_are_used_while_valid() -> None:
+    """200 s to live, inside the 5-minute margin: renewed halfway, not before every request."""
+    now = [NOW]
+    obtain = Counter(now, lifetime=200)
+    keys = TemporaryKeys(obtain, clock=lambda: now[0])
+    first = keys.current()
+    for _ in range(20):
+        assert keys.current() is first
+    now[0] += 99
+    assert keys.current() is first
+    now[0] += 2
+    assert keys.current() is not first
+    assert obtain.calls == 2
+
+
+@pytest.mark.parametrize("lifetime", [0, 30, 200, 3600])
+def test_renewals_are_bounded_whatever_the_requests_and_the_time(lifetime: float) -> None:
+    """However often keys are asked for and however short they live, a run obtains them a
+    handful of times at most; past that the last keys are used and the service judges them."""
+    now = [NOW]
+    obtain = Counter(now, lifetime=lifetime)
+    keys = TemporaryKeys(obtain, clock=lambda: now[0])
+    for _ in range(400):
+        keys.current()
+        now[0] += 25
+    assert obtain.calls == keys.obtained <= MAX_OBTAINED
+    assert MAX_OBTAINED <= 5
 
 
 def test_a_refused_renewal_is_asked_once_and_reported_to_every_caller() -> None:

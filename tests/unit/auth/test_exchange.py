@@ -4,20 +4,25 @@ service's textual code or AUTH_FAILED."""
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import replace
 
 import pytest
 from devtools.doubles.cloud import HuaweiCloud
 from devtools.doubles.iam import TOKENS_PATH, password_body
+from devtools.doubles.slow import SlowServer, answer
 
+from codearts_check_logs import masking
+from codearts_check_logs.auth import exchange as exchange_module
 from codearts_check_logs.auth.exchange import (
+    GITHUB,
     IAM,
     Exchange,
     keys_from,
     parse_expiry,
 )
 from codearts_check_logs.errors import AuthFailed, Cancelled
-from codearts_check_logs.net import retry
+from codearts_check_logs.net import capped, retry
 from codearts_check_logs.net.cancel import CancelToken
 
 STEP = "password token"
@@ -189,3 +194,39 @@ def test_temporary_keys_in_either_naming_expire_no_later_than_asked() -> None:
     assert keys_from(iam, service=IAM, step="s", started=5.0, duration=900).expires_at == 905.0
     with pytest.raises(AuthFailed, match="without an access key"):
         keys_from({"access": "A" * 20}, service=IAM, step="s", started=0, duration=1)
+
+
+def test_temporary_keys_too_short_to_be_secrets_are_refused_not_masked() -> None:
+    """A service that hands out a one-character key: masking it would edit every output."""
+    found = {"access": "A" * 20, "secret": "e", "securitytoken": "T" * 100}
+    with pytest.raises(AuthFailed, match="without an access key"):
+        keys_from(found, service=IAM, step="s", started=0, duration=1)
+    assert masking.redact("failure AAAAAAAAAAAAAAAAAAAA") == "failure ***"
+
+
+def test_a_redirect_whose_location_is_not_utf8_is_a_refusal(
+    exchange: Exchange, cloud: HuaweiCloud
+) -> None:
+    """Not UnicodeDecodeError from inside `requests`: AUTH_FAILED, saying it was not followed."""
+    cloud.iam.fail_next(307, {}, headers={"Location": "https://elsewhere.example/\xff"})
+    error = failure(exchange, cloud)
+    assert (error.code, error.http_status) == ("AUTH_FAILED", 307)
+    assert "redirect (HTTP 307), which is not followed" in error.message
+
+
+def test_an_endless_answer_one_byte_per_chunk_costs_the_cap(
+    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub's ID-token endpoint sending an endless body a byte per chunk: the memory is the
+    cap's (here 100 kB instead of 1 MiB, so that the test is quick), not some fifty times it."""
+    cap = 100_000
+    monkeypatch.setattr(exchange_module, "read_capped", lambda r: capped.read_capped(r, cap))
+    with SlowServer(answer("body", interval=0, piece=1)) as server:
+        tracemalloc.start()
+        try:
+            received = exchange.send(GITHUB, "ID token", "GET", server.url)
+            _size, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert len(received.body) == 100_000
+    assert peak < 500_000, f"{peak:,} bytes at the peak"

@@ -94,7 +94,11 @@ def test_an_unknown_project_keeps_iams_code(exchange: Exchange, cloud: HuaweiClo
 
 @pytest.mark.parametrize(
     ("headers", "expected"),
-    [({}, "without an X-Subject-Token"), ({"X-Subject-Token": "a b"}, "cannot be sent")],
+    [
+        ({}, "without a usable X-Subject-Token"),
+        ({"X-Subject-Token": "e"}, "without a usable X-Subject-Token"),
+        ({"X-Subject-Token": "MIIE token with spaces"}, "cannot be sent"),
+    ],
 )
 def test_a_success_without_a_usable_token(
     exchange: Exchange, cloud: HuaweiCloud, headers: dict[str, str], expected: str
@@ -103,3 +107,4 @@ def test_a_success_without_a_usable_token(
     with pytest.raises(AuthFailed, match=expected) as caught:
         obtain(exchange, cloud)
     assert caught.value.code == "AUTH_FAILED"
+    assert masking.redact("failure") == "failure", "a token too short is refused, never masked"

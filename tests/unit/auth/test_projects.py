@@ -14,7 +14,7 @@ from codearts_check_logs.errors import AuthFailed
 
 def on_iam(cloud: HuaweiCloud, clock: ManualClock, secret: str | None = None) -> SignedCredentials:
     keys = AccessKeys(cloud.access_key.access, secret or cloud.access_key.secret)
-    return SignedCredentials(cloud.iam.url, StaticKeys(keys), service="IAM", clock=clock)
+    return SignedCredentials(cloud.iam.url, StaticKeys(keys), clock=clock)
 
 
 def test_the_regions_project(exchange: Exchange, cloud: HuaweiCloud, clock: ManualClock) -> None:
@@ -35,7 +35,7 @@ def test_temporary_keys_look_up_too(
 ) -> None:
     key = cloud.temporary
     keys = StaticKeys(AccessKeys(key.access, key.secret, key.security_token or ""))
-    credentials = SignedCredentials(cloud.iam.url, keys, service="IAM", clock=clock)
+    credentials = SignedCredentials(cloud.iam.url, keys, clock=clock)
     assert lookup_project_id(exchange, cloud.iam.url, credentials, cloud.region) == cloud.project_id
 
 

@@ -12,7 +12,13 @@ SK = "exampleSecretKey0123456789abcdefghijklmn"
 
 
 @pytest.mark.parametrize(
-    "parse", [values.parse_header_secret, values.parse_access_key, values.parse_secret_key]
+    "parse",
+    [
+        values.parse_header_secret,
+        values.parse_access_key,
+        values.parse_secret_key,
+        values.parse_password,  # `failure` as a password would have turned `status` into `***`
+    ],
 )
 def test_secrets_shorter_than_masking_can_take_are_refused(parse: object) -> None:
     with pytest.raises(InvalidInput, match="token is shorter than 8 characters"):
@@ -40,3 +46,12 @@ def test_passwords_names_and_project_ids() -> None:
     assert values.parse_project_id("project-id", "") == ""
     with pytest.raises(InvalidInput, match="project-id must be 1 to 64"):
         values.parse_project_id("project-id", "a/b")
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("e", False), ("failure", False), ("  1234567 ", False), ("12345678", True)],
+)
+def test_only_values_long_enough_to_be_accepted_are_maskable(value: str, accepted: bool) -> None:
+    """The entry points mask before they parse: only what the parsers will accept."""
+    assert values.maskable(value) is accepted

@@ -271,6 +271,7 @@ def test_an_incomplete_environment() -> None:
         ({"access_key_id": "AK,0123456789", "secret_access_key": SK}, "without commas"),
         ({"access_key_id": AK, "secret_access_key": SK, "project_id": "a/b"}, "project-id"),
         ({"iam_user": "u\nv", "iam_password": PASSWORD, "iam_domain": "d"}, "iam-user"),
+        ({"iam_user": "u", "iam_password": "failure", "iam_domain": "d"}, "shorter than 8"),
         ({"oidc_idp_id": "x" * 65}, "at most 64 characters"),
         ({"oidc_agency_urn": "a b", "oidc_provider_urn": PROVIDER}, "oidc-agency-urn"),
     ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,7 +16,7 @@ from devtools.doubles.slow import SlowServer, answer
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import answers
 from codearts_check_logs.codearts.client import LogClient
-from codearts_check_logs.errors import ActionError
+from codearts_check_logs.errors import ActionError, NetworkError
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
 from tests.conftest import ID1, TOKEN
@@ -121,3 +123,48 @@ def test_an_endless_body_that_is_not_a_zip_keeps_its_200(session: requests.Sessi
         error = error_of(session, server.url)
     assert (error.code, error.http_status) == ("INVALID_RESPONSE", 200)
     assert "read no further" in error.message
+
+
+def test_a_body_sent_a_byte_per_read_costs_the_cap_not_fifty_times_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reads of an error body one byte each: one growing buffer, not a list of the reads,
+    and what came before a break is still there."""
+    monkeypatch.setattr(answers, "MAX_ERROR_BODY", 100_000)
+
+    def one_byte_reads() -> Iterator[bytes]:
+        for _ in range(150_000):
+            yield b"x"
+
+    tracemalloc.start()
+    try:
+        body = answers.collect(one_byte_reads(), b"{")
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (len(body.data), body.ended) == (100_000, "more than 100,000 bytes; read no further")
+    assert peak < 500_000, f"{peak:,} bytes at the peak"
+
+    def broken() -> Iterator[bytes]:
+        yield b"partial"
+        raise NetworkError("reset")
+
+    assert answers.collect(broken(), b"{") == answers.Body(
+        b"{partial", "cut short: the connection broke"
+    )
+
+
+def test_an_error_body_past_the_cap_keeps_the_code_and_message_it_began_with(
+    session: requests.Session,
+) -> None:
+    """A 400 whose JSON runs on past the 1 MiB cap (a long `details`): `error_code` and
+    `error_msg` stand at its start and are what the user sees."""
+    start = b'{"error_code": "CC.00000400", "error_msg": "bad sub_job_id", "details": "'
+    endless = answer("body", status=400, body=start, interval=0, piece=1 << 16)
+    with SlowServer(endless) as server:
+        error = error_of(session, server.url)
+    assert (error.code, error.http_status, error.message) == (
+        "CC.00000400",
+        400,
+        "bad sub_job_id",
+    )

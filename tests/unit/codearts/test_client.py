@@ -16,9 +16,11 @@ from responses.registries import OrderedRegistry
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import client as client_module
 from codearts_check_logs.codearts.client import Fetched, LogClient
+from codearts_check_logs.codearts.credential_gate import CredentialGate
 from codearts_check_logs.errors import ActionError
 from codearts_check_logs.net.budget import Deadline
 from codearts_check_logs.net.cancel import CancelToken
+from codearts_check_logs.net.session import new_session
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -135,3 +137,57 @@ def test_redirect_loop_ends(session: requests.Session) -> None:
     error = error_of(session)
     assert error.code == "HTTP_302"
     assert len(responses.calls) == client_module.MAX_REDIRECTS + 1
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_redirect_whose_location_is_not_utf8_is_not_followed() -> None:
+    """`requests` would raise UnicodeDecodeError working out the next hop; the user sees the
+    status and that the redirect was not followed."""
+    responses.get(URL, status=307, headers={"Location": "/v1/log-file?x=\xff\xfe"})
+    for follow in (False, True):
+        made, _tracker = new_session(CancelToken(), follow_redirects=follow)
+        with made:
+            error = error_of(made)
+        assert (error.code, error.http_status) == ("HTTP_307", 307)
+        assert "not valid UTF-8; the redirect was not followed" in error.message
+    assert len(responses.calls) == 2
+
+
+@responses.activate(registry=OrderedRegistry, assert_all_requests_are_fired=True)
+def test_a_401_from_the_download_host_is_not_a_refused_credential(
+    session: requests.Session,
+) -> None:
+    """The service redirects to a signed download link that has expired: that link is
+    refused, not the credential, and the run's other sub-jobs still go."""
+    link = "https://obs.example.com/logs.zip?Signature=old"
+    responses.get(URL, status=302, headers={"Location": link})
+    responses.get(link, status=401, body=b"<Error><Code>AccessDenied</Code></Error>")
+    responses.get(URL, body=ZIP)
+    gate = CredentialGate()
+    assert error_with(session, gate).code == "HTTP_401"
+    assert client_with(session, gate).fetch(ID1, bytearray().extend).size == len(ZIP)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_401_from_the_service_stops_the_runs_other_requests(session: requests.Session) -> None:
+    responses.get(URL, status=401, json={"error_code": "APIGW.0301", "error_msg": "bad"})
+    gate = CredentialGate()
+    assert error_with(session, gate).code == "APIGW.0301"
+    unsent = error_with(session, gate)
+    assert (unsent.code, unsent.http_status) == ("APIGW.0301", None)
+    assert "not sent" in unsent.message
+    assert len(responses.calls) == 1
+
+
+def client_with(session: requests.Session, gate: CredentialGate) -> LogClient:
+    """A client of the run whose gate is `gate`."""
+    credentials = TokenCredentials(TOKEN, BASE)
+    return LogClient(
+        BASE, credentials, session, cancel=CancelToken(), deadline=Deadline(30), gate=gate
+    )
+
+
+def error_with(session: requests.Session, gate: CredentialGate) -> ActionError:
+    with pytest.raises(ActionError) as caught:
+        client_with(session, gate).fetch(ID1, bytearray().extend)
+    return caught.value

@@ -28,6 +28,7 @@ from tenacity import Future, RetryCallState, Retrying
 
 from codearts_check_logs.auth.credentials import TokenCredentials
 from codearts_check_logs.codearts import download as download_module
+from codearts_check_logs.codearts.credential_gate import CredentialGate
 from codearts_check_logs.codearts.download import Saved
 from codearts_check_logs.errors import ActionError
 from codearts_check_logs.net import retry
@@ -64,6 +65,7 @@ def download(
         credentials=TokenCredentials(TOKEN, base),
         budget=float(timeout_seconds),
         cancel=cancel or CancelToken(),
+        gate=CredentialGate(),
         log=log or (lambda _line: None),
     )
 

@@ -84,10 +84,21 @@ def test_the_token_is_masked_before_anything_else(monkeypatch: pytest.MonkeyPatc
     with redirect_stdout(stream):
         action.mask_secrets(RunnerEnvironment.read({"INPUT_TOKEN": "  the-token-value-123  "}))
     assert stream.getvalue().splitlines() == [
-        "::add-mask::the-token-value-123",
-        "::add-mask::  the-token-value-123  ",
+        f"::add-mask::{form}" for form in masking.spellings("the-token-value-123")
     ]
     assert masking.redact("x the-token-value-123") == "x ***"
+    assert masking.redact("x the&#45;token&#x2D;value-123") == "x ***"
+
+
+@pytest.mark.parametrize("value", ["e", "1234567", "failure", "  short  "])
+def test_a_value_too_short_to_be_a_secret_is_never_masked(value: str) -> None:
+    stream = io.StringIO()
+    with redirect_stdout(stream):
+        action.mask_secrets(
+            RunnerEnvironment.read({"INPUT_TOKEN": value, "INPUT_IAM-PASSWORD": value})
+        )
+    assert stream.getvalue() == ""
+    assert masking.redact("failure") == "failure"
 
 
 def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
@@ -113,4 +124,4 @@ def test_every_secret_input_and_the_environments_keys_are_masked() -> None:
     masked = {line.removeprefix("::add-mask::") for line in stream.getvalue().splitlines()}
     public = {"INPUT_IAM-USER", "HUAWEI_CLOUD_PROJECT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL"}
     secret_names = set(env) - public
-    assert masked == {env[name] for name in secret_names}
+    assert masked == {form for name in secret_names for form in masking.spellings(env[name])}

@@ -437,3 +437,29 @@ def test_a_defect_while_reporting_is_a_message_not_a_traceback(
             signal.signal(signum, handler)
     assert code == 1
     assert "unexpected KeyError (a bug)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_password_iam_quotes_back_is_scrubbed_in_every_spelling(
+    tmp_path: Path, json_flag: list[str]
+) -> None:
+    """IAM quotes the request body (the password JSON-escaped) back; neither the text nor the
+    JSON outcome shows any spelling of it, and the fixed values stay whole."""
+    password = 'Pässwörd "中文" \\ +&<>'
+    with huawei_cloud() as cloud:
+        cloud.iam.echo_next(400, "IAM.0011")
+        proc = run_cli(
+            [ID1, "--iam-endpoint", cloud.iam.url, "--iam-user", cloud.user.name,
+             "--iam-domain", cloud.account.domain_name, *json_flag],
+            tmp_path,
+            token=None,
+            extra={"CODEARTS_CHECK_IAM_PASSWORD": password},
+        )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    forms = {password, json.dumps(password)[1:-1], json.dumps(password, ensure_ascii=False)[1:-1]}
+    for form in forms:
+        assert form not in proc.stdout + proc.stderr
+    assert "IAM.0011" in proc.stdout
+    if json_flag:
+        report = json.loads(proc.stdout)
+        assert (report["status"], report["error"]["code"]) == ("failure", "IAM.0011")

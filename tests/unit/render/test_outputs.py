@@ -8,11 +8,11 @@ from pathlib import Path
 
 from devtools.runner import parse_outputs
 
-from codearts_check_logs import textsafe
-from codearts_check_logs.errors import InvalidInput
+from codearts_check_logs import masking, textsafe
+from codearts_check_logs.errors import InternalError, InvalidInput
 from codearts_check_logs.github import commands
 from codearts_check_logs.inputs.metadata import action_metadata
-from codearts_check_logs.outcome import Outcome, SubJobResult
+from codearts_check_logs.outcome import Outcome, SubJobResult, failure
 from codearts_check_logs.render import outputs
 from codearts_check_logs.render.budget import CUT
 from codearts_check_logs.ziplog.triage import MemberTriage, Problem, Triage
@@ -249,3 +249,26 @@ def test_the_heredoc_allowance_covers_what_writing_adds(tmp_path: Path) -> None:
     size, _ = written(tmp_path, outcome)
     values = outputs.outputs_for(outcome)
     assert size <= sum(outputs.written_size(name, value) for name, value in values.items())
+
+
+def test_no_secret_changes_a_fixed_value() -> None:
+    """Secrets that happen to be (part of) fixed values: the status, sizes, digests and local
+    codes stay whole; texts are scrubbed field by field, `results` before it is encoded."""
+    for secret in ("failure", "11319", "ab" * 6, "INTERNAL", "codearts-check-logs"):
+        masking.register(secret)
+    defect = failure(ID2, InternalError("KeyError"))
+    values = outputs.outputs_for(outcome_of(ok_result(), defect))
+    assert values["status"] == "failure"
+    assert (values["size"], values["sha256"]) == ("11319", "ab" * 32)
+    assert values["error-code"] == "INTERNAL_ERROR"
+    assert values["file"] == f"***/{ID1}.zip"
+    first, second = json.loads(values["results"])
+    assert (first["size"], first["sha256"], first["file"]) == (11319, "ab" * 32, f"***/{ID1}.zip")
+    assert (second["status"], second["error_code"]) == ("failure", "INTERNAL_ERROR")
+
+
+def test_service_codes_are_service_text_and_scrubbed() -> None:
+    masking.register("CC.00000003")
+    values = outputs.outputs_for(outcome_of(failed_result("expired")))
+    assert values["error-code"] == "***"
+    assert json.loads(values["results"])[0]["error_code"] == "***"
