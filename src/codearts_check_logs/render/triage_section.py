@@ -38,7 +38,11 @@ LINE_CHARS = 1000
 NAME_CHARS = 200
 NOTE_CHARS = 600
 LISTED_FILES = 20
-_ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "gb18030": "GB18030"}
+_ENCODINGS = {
+    "utf-8-sig": "UTF-8 with BOM",
+    "gb18030": "GB18030",
+    "utf-8+gb18030": "UTF-8 and GB18030 lines",
+}
 _SKIPPED = {
     "binary": "binary, not read",
     "encrypted": "encrypted, not read",

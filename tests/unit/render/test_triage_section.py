@@ -204,6 +204,7 @@ def test_notes_and_skipped_members_are_shown() -> None:
         members=(
             MemberTriage("bomb.log", 0, 0, "", "ZIP bomb"),
             MemberTriage("a.log", 0, 4, "utf-8-sig", None),
+            MemberTriage("mixed.log", 0, 2, "utf-8+gb18030", None),
         ),
         problems=(),
         total_problems=0,
@@ -217,6 +218,7 @@ def test_notes_and_skipped_members_are_shown() -> None:
     assert "- ⚠️ bomb.log skipped&#58; it would decompress to 2 GiB" in rendered
     assert "| bomb.log | 0 | 0 | ZIP bomb, not read |" in rendered
     assert "| a.log | 0 | 4 | UTF-8 with BOM |" in rendered
+    assert "| mixed.log | 0 | 2 | UTF-8 and GB18030 lines |" in rendered
 
 
 def test_many_members_are_listed_up_to_the_limit() -> None:
