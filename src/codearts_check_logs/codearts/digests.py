@@ -83,6 +83,6 @@ class BodyDigests:
             try:
                 update(chunk)
                 if check is not None:
-                    check(chunk)
+                    check(chunk)  # the caller's own check (ziplog's stream check), handed down
             except BaseException as exc:  # raised again on the receiving thread
                 self._failure = exc

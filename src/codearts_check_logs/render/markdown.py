@@ -68,6 +68,8 @@ def render_markdown(outcome: Outcome) -> str:
     run-level failure or else the overview table row by row, then one section per sub-job. Each
     kind stops at its first piece that does not fit, and a line counts what it left out.
     """
+    # `budget` was used by `outputs` first (the outputs are written before the summary): both
+    # measure what they write with the one byte-budget mechanism rather than each its own.
     room = Budget(MAX_SUMMARY_BYTES - NOTES_BYTES)
     mark = "✅" if outcome.status == "success" else "❌"
     parts = room.leading([f"## {mark} {headline(outcome, md)}\n\n"])

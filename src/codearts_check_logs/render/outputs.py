@@ -24,14 +24,16 @@ stay.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import is_local_code
 from ..masking import redact, redact_values
 from ..outcome import Outcome, SubJobResult
 from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
-from .triage_section import notice
+
+if TYPE_CHECKING:
+    from ..ziplog.triage import Triage
 
 OUTPUT_BYTES = 900_000
 """Every output of the step together, as written to `GITHUB_OUTPUT`: GitHub's limit is 1 MB
@@ -186,3 +188,15 @@ def cap_per_level(found: list[Annotation]) -> list[Annotation]:
             messages = [*messages[: MAX_PER_LEVEL - 1], f"{rest} more: see the job summary"]
         kept += [(level, message) for message in messages]
     return kept
+
+
+def notice(sub_job_id: str, found: Triage) -> str | None:
+    """The annotation for a sub-job with problem lines: the count and the first line, cleaned."""
+    if not found.total_problems:
+        return None
+    count = found.total_problems
+    text = f"sub-job {sub_job_id}: {count} problem line{'' if count == 1 else 's'}"
+    if found.problems:
+        first = found.problems[0]
+        text += f"; first, {first.member}:{first.line}: {first.text}"
+    return clean(text)

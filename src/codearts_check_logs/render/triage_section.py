@@ -1,5 +1,5 @@
-"""What triage found, for each place it is shown: the job summary, the CLI's text and JSON, and
-one notice annotation. Pure functions of a `Triage`.
+"""What triage found, as the job summary and the CLI's text and JSON show it. Pure functions of
+a `Triage` (the notice annotation is made with the other annotations, in `outputs`).
 
 Every line comes from the ZIP and is untrusted. In the summary, log lines sit in an HTML `<pre>`
 block inside `<details>`, one `clean_layout` line each, every character with a meaning in HTML or
@@ -38,7 +38,11 @@ LINE_CHARS = 1000
 NAME_CHARS = 200
 NOTE_CHARS = 600
 LISTED_FILES = 20
-_ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "gb18030": "GB18030"}
+_ENCODINGS = {
+    "utf-8-sig": "UTF-8 with BOM",
+    "gb18030": "GB18030",
+    "utf-8+gb18030": "UTF-8 and GB18030 lines",
+}
 _SKIPPED = {
     "binary": "binary, not read",
     "encrypted": "encrypted, not read",
@@ -185,7 +189,7 @@ def summary_sentence(found: Triage) -> str:
     return text
 
 
-# -- the CLI, the notice annotation ---------------------------------------------------------------
+# -- the CLI ---------------------------------------------------------------
 
 
 def triage_text(found: Triage, indent: str = "        ") -> list[str]:
@@ -212,18 +216,6 @@ def triage_text(found: Triage, indent: str = "        ") -> list[str]:
         lines += [f"{indent}| {for_log(clean_layout(line, LINE_CHARS))}" for line in found.tail]
     lines += [f"{indent}note: {for_log(clean(note, NOTE_CHARS))}" for note in found.notes]
     return lines
-
-
-def notice(sub_job_id: str, found: Triage) -> str | None:
-    """The annotation for a sub-job with problem lines: the count and the first line, cleaned."""
-    if not found.total_problems:
-        return None
-    count = found.total_problems
-    text = f"sub-job {sub_job_id}: {count} problem line{'' if count == 1 else 's'}"
-    if found.problems:
-        first = found.problems[0]
-        text += f"; first, {first.member}:{first.line}: {first.text}"
-    return clean(text)
 
 
 def triage_json(found: Triage | None) -> dict[str, Any] | None:

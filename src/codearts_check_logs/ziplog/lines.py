@@ -63,7 +63,7 @@ class LineReader:
 
     def feed(self, data: bytes) -> None:
         """The member's next bytes. Raises Stopped when the budget is spent or on a cancel."""
-        self.watch.check()
+        self.watch.check()  # the budget triage handed down (the pattern made it)
         if self._start:
             self._start = False
             if data.startswith(BOM):

@@ -98,6 +98,18 @@ class TriagePattern:
         """Whether the pattern marks `line`, with no budget (for tests and the input check)."""
         return self.compiled.search(line) is not None
 
+    def matcher(
+        self,
+        seconds: float,
+        *,
+        cancelled: Callable[[], bool] = lambda: False,
+        watch: Watch | None = None,
+    ) -> Matcher:
+        """The line test for one triage, within `seconds` (or `watch`, which tests pass). Asked
+        of the pattern itself: it was compiled when the inputs were read and is handed down in
+        the settings, so triage uses it like any value it was given."""
+        return Matcher(self, watch or Watch(max(0.0, seconds), cancelled=cancelled))
+
 
 BUILTIN_PATTERN = TriagePattern("", BUILTIN_RE)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import rules
 from .lines import LineReader
-from .pattern import BUILTIN_PATTERN, Matcher, Stopped, TriagePattern, Watch
+from .pattern import BUILTIN_PATTERN, Stopped, TriagePattern, Watch
 from .reader import BadZip, Entry
 from .verify import TextSink, verify
 
@@ -168,8 +168,8 @@ class Scan:
         self.pattern = pattern
         self.limits = limits
         budget = limits.max_seconds if seconds is None else min(seconds, limits.max_seconds)
-        self.watch = watch or Watch(max(0.0, budget), cancelled=cancelled)
-        self.matcher = Matcher(pattern, self.watch)
+        self.matcher = pattern.matcher(budget, cancelled=cancelled, watch=watch)
+        self.watch = self.matcher.watch
         self.budget = limits.max_read_bytes
         self.bytes_read = 0
         self.members: list[MemberTriage] = []

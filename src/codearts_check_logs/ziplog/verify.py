@@ -219,6 +219,8 @@ def verify(
     DamagedZip naming the first damaged member.
     """
     with path.open("rb") as handle:
+        # Back into `reader`, which the client already asked whether the first bytes look like
+        # a ZIP: the end records are parsed in one place, and the sniff cannot wait for them.
         directory = locate(handle)
         return _Pass(handle, directory, streamed, text, check, stop_at_damage).run()
 

@@ -272,3 +272,22 @@ def test_service_codes_are_service_text_and_scrubbed() -> None:
     values = outputs.outputs_for(outcome_of(failed_result("expired")))
     assert values["error-code"] == "***"
     assert json.loads(values["results"])[0]["error_code"] == "***"
+
+
+def test_a_notice_has_the_count_and_the_first_line_cleaned() -> None:
+    (found,) = [r.triage for r in [triaged(ID1, 3)] if r.triage is not None]
+    assert (
+        outputs.notice(ID1, found)
+        == f"sub-job {ID1}: 3 problem lines; first, a.log:0: ERROR 0 ::error::x"
+    )
+    one = replace(
+        found,
+        total_problems=1,
+        problems=(Problem("b.log", 7, "a\r\n::error::x\x1b[31m" + "z" * (1 << 20)),),
+    )
+    message = outputs.notice(ID1, one)
+    assert message is not None
+    assert message.startswith(f"sub-job {ID1}: 1 problem line; first, b.log:7: ")
+    assert not {"\n", "\r", "\x1b"} & set(message)
+    assert len(message) <= textsafe.MAX_TEXT
+    assert outputs.notice(ID1, replace(found, total_problems=0)) is None

@@ -1,5 +1,5 @@
 """Triage as shown: the summary part (inert whatever the logs hold, within its byte share), the
-CLI's lines and JSON, and the notice annotation."""
+CLI's lines and JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from devtools.doubles.logs import PROBLEM_LINES, realistic_log_package
 
 from codearts_check_logs import masking
-from codearts_check_logs.render import markdown
+from codearts_check_logs.render import markdown, outputs
 from codearts_check_logs.render import triage_section as view
 from codearts_check_logs.textsafe import MAX_TEXT
 from codearts_check_logs.ziplog.triage import (
@@ -158,7 +158,7 @@ def test_secrets_are_scrubbed_even_split_by_invisible_characters() -> None:
     found = replace(hostile_triage("x"), tail=lines, problems=(Problem("a.log", 1, lines[1]),))
     rendered = view.triage_md(found)
     text = "\n".join(view.triage_text(found))
-    for shown in (rendered, text, str(view.triage_json(found)), view.notice(ID1, found) or ""):
+    for shown in (rendered, text, str(view.triage_json(found)), outputs.notice(ID1, found) or ""):
         assert "S3cr3t" not in shown
         assert "S3cr3t" not in re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), shown)
 
@@ -204,6 +204,7 @@ def test_notes_and_skipped_members_are_shown() -> None:
         members=(
             MemberTriage("bomb.log", 0, 0, "", "ZIP bomb"),
             MemberTriage("a.log", 0, 4, "utf-8-sig", None),
+            MemberTriage("mixed.log", 0, 2, "utf-8+gb18030", None),
         ),
         problems=(),
         total_problems=0,
@@ -217,6 +218,7 @@ def test_notes_and_skipped_members_are_shown() -> None:
     assert "- ⚠️ bomb.log skipped&#58; it would decompress to 2 GiB" in rendered
     assert "| bomb.log | 0 | 0 | ZIP bomb, not read |" in rendered
     assert "| a.log | 0 | 4 | UTF-8 with BOM |" in rendered
+    assert "| mixed.log | 0 | 2 | UTF-8 and GB18030 lines |" in rendered
 
 
 def test_many_members_are_listed_up_to_the_limit() -> None:
@@ -254,21 +256,6 @@ def test_text_lines_cannot_start_a_command(line: str) -> None:
         assert "##[" not in text
         assert "\x1b" not in text
         assert len(text) < 2 * MAX_TEXT
-
-
-def test_notice_has_the_count_and_the_first_line(tmp_path: Path) -> None:
-    message = view.notice(ID1, realistic(tmp_path))
-    assert message == (
-        f"sub-job {ID1}: 8 problem lines; first, {ID1}/codecheck.log:127: 2026-02-03 "
-        "10:02:04.900 ERROR [secbrella] analysis of src/net/socket.c failed: timeout after 600 s"
-    )
-    hostile = view.notice(ID1, hostile_triage("a\r\n::error::x\x1b[31m" + "z" * MiB))
-    assert hostile is not None
-    assert "\n" not in hostile
-    assert "\r" not in hostile
-    assert "\x1b" not in hostile
-    assert len(hostile) <= MAX_TEXT
-    assert view.notice(ID1, replace(realistic(tmp_path), total_problems=0)) is None
 
 
 def test_json(tmp_path: Path) -> None:
