@@ -121,9 +121,13 @@ class LogClient:
                     timeout=self._deadline.timeouts(self._policy.read_timeout),
                 )
             except requests.exceptions.ConnectTimeout:
-                raise self._stalled("could not connect to the service") from None
+                raise self._stalled(
+                    "could not connect to the service", late="no response arrived"
+                ) from None
             except requests.exceptions.ReadTimeout:
-                raise self._stalled("the service sent no response") from None
+                raise self._stalled(
+                    "the service sent no response", late="no response arrived"
+                ) from None
             except requests.exceptions.RequestException as exc:
                 raise self._broken(exc, "no response arrived", url) from None
             turn.answered(response.status_code)
@@ -199,7 +203,9 @@ class LogClient:
             try:
                 chunk = raw.read1(CHUNK_SIZE)
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-                raise self._stalled("the service stopped sending data", received) from None
+                raise self._stalled(
+                    "the service stopped sending data", received, late="the ZIP was still arriving"
+                ) from None
             except (urllib3.exceptions.ProtocolError, OSError) as exc:
                 raise self._broken(exc, "the ZIP was still arriving", received=received) from None
             if not chunk:
@@ -222,11 +228,14 @@ class LogClient:
             f"{what} when time ran out{so_far}; timeout-seconds is {self._deadline.budget:g}"
         )
 
-    def _stalled(self, what: str, received: int = 0) -> ActionError:
-        """A socket time-out: the budget's end, or a stall we may retry while time is left."""
+    def _stalled(self, what: str, received: int = 0, *, late: str) -> ActionError:
+        """A socket time-out: the budget's end, or a stall we may retry while time is left.
+
+        At the budget's end the read time-out (sized to the time left) and the watchdog fire
+        together; whichever is seen first, the user reads the same words (`late`)."""
         self._cancel.check()
         if self._deadline.remaining() <= 0.05:
-            return self._timeout(what, received)
+            return self._timeout(late, received)
         return NetworkError(f"{what} for {self._policy.read_timeout:g} s", retryable=True)
 
     def _broken(
