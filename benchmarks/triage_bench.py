@@ -279,8 +279,9 @@ def verification_rows(path: Path, repeats: int) -> list[tuple[str, float]]:
     """(what, median seconds) for each way of checking the ZIP at `path`; see the module doc."""
     sys.path.insert(0, str(ROOT / "src"))
     from codearts_check_logs.ziplog.pattern import BUILTIN_PATTERN
+    from codearts_check_logs.ziplog.stream_check import StreamCheck, Streamed
     from codearts_check_logs.ziplog.triage import Scan
-    from codearts_check_logs.ziplog.verify import StreamCheck, Streamed, verify
+    from codearts_check_logs.ziplog.verify import verify
 
     def stream() -> Streamed:
         check = StreamCheck()

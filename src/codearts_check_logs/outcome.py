@@ -8,8 +8,8 @@ from typing import Any
 
 from .errors import ActionError, AuthFailed, is_local_code
 from .textsafe import clean
+from .ziplog.findings import Triage
 from .ziplog.reader import Listing
-from .ziplog.triage import Triage
 from .ziplog.verify import Unverified
 
 SUCCESS = "success"

@@ -30,6 +30,8 @@ from .net.cancel import CancelToken
 from .outcome import SUCCESS, SubJobResult, failure
 from .textsafe import clean, for_log
 from .ziplog import triage as ziptriage
+from .ziplog.findings import Triage
+from .ziplog.shield import Shielded
 
 Log = Callable[[str], None]
 
@@ -121,10 +123,10 @@ def download(ctx: Context, sub_job_id: str) -> Saved:
 def _triager(ctx: Context) -> codearts_download.Triager:
     """Triage for the verifying pass, behind a wall: a defect in it becomes a note."""
 
-    def start(seconds: float) -> ziptriage.Shielded:
+    def start(seconds: float) -> Shielded:
         cancelled = ctx.cancel.event.is_set
         scan = ziptriage.Scan(ctx.settings.triage_pattern, seconds=seconds, cancelled=cancelled)
-        return ziptriage.Shielded(scan)
+        return Shielded(scan)
 
     return start
 
@@ -139,7 +141,7 @@ def triage(ctx: Context, result: SubJobResult, saved: Saved) -> SubJobResult:
     return replace(result, triage=found)
 
 
-def _triage_line(found: ziptriage.Triage) -> str:
+def _triage_line(found: Triage) -> str:
     """How many problem lines, and where the first is: numbers and a cleaned member name."""
     count = found.total_problems
     text = f"{count} problem line{'' if count == 1 else 's'}"

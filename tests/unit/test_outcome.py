@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from codearts_check_logs.errors import AuthFailed, InvalidInput, ServiceError
 from codearts_check_logs.outcome import FAILURE, SUCCESS, Failure, Outcome, failure
-from codearts_check_logs.ziplog.triage import Triage
+from codearts_check_logs.ziplog.findings import Triage
 from tests.conftest import ID1, ID2
 from tests.samples import failed_result, ok_result, outcome_of
 

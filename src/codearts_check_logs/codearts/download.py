@@ -2,9 +2,9 @@
 file, verified, and only then renamed to its final name.
 
 Verified means what `unzip -t` checks (`ziplog.verify`): the stored members' CRC-32 is computed
-as the bytes arrive (`StreamCheck`), and after the body has ended one pass over the members
-settles the rest, inflating each deflated member once; when triage is on, that same pass hands
-the inflated text to triage, so no member is read twice.
+as the bytes arrive (`ziplog.stream_check`), and after the body has ended one pass over the
+members settles the rest, inflating each deflated member once; when triage is on, that same
+pass hands the inflated text to triage, so no member is read twice.
 
 The attempts loop lives here, under the log-file API's retry policy (`net.retry.CODEARTS`): the
 client makes one attempt, `answers` says whether its failure is worth another. A failed or abandoned
@@ -26,9 +26,10 @@ from ..net.cancel import CancelToken
 from ..net.retry import RetryPolicy, policy_for, retrying
 from ..net.session import new_session
 from ..textsafe import clean, for_log
-from ..ziplog import reader
-from ..ziplog import triage as ziptriage
+from ..ziplog import reader, stream_check
 from ..ziplog import verify as zipverify
+from ..ziplog.findings import Triage
+from ..ziplog.shield import Shielded
 from .client import Announce, Fetched, LogClient
 from .credential_gate import CredentialGate
 from .partfile import PartFile
@@ -36,7 +37,7 @@ from .partfile import PartFile
 Log = Callable[[str], None]
 Received = Callable[[int], None]
 """Told the size of each piece written, for progress bars."""
-Triager = Callable[[float], ziptriage.Shielded]
+Triager = Callable[[float], Shielded]
 """Given the seconds triage may spend, the triage that reads the members in verification's pass."""
 
 TRIAGE_SHARE = 0.5
@@ -54,7 +55,7 @@ class Saved:
     listing: reader.Listing
     unverified: tuple[zipverify.Unverified, ...] = ()
     """Members whose data was not checked (a ZIP bomb by its claimed size, encrypted, ...)."""
-    triage: ziptriage.Triage | None = None
+    triage: Triage | None = None
     """What triage found during verification's pass; None when no triage was asked for."""
 
 
@@ -113,7 +114,7 @@ class _Attempt:
     triage: Triager | None
 
     def run(self) -> Saved:
-        stream = zipverify.StreamCheck()
+        stream = stream_check.StreamCheck()
         with PartFile(self.dest) as part:
 
             def write(chunk: bytes) -> None:
@@ -152,8 +153,8 @@ class _Attempt:
 def verify(
     path: Path,
     fetched: Fetched,
-    streamed: zipverify.Streamed | None = None,
-    text: ziptriage.Shielded | None = None,
+    streamed: stream_check.Streamed | None = None,
+    text: Shielded | None = None,
     check: Callable[[], None] = lambda: None,
 ) -> zipverify.Verified:
     """The ZIP checked as `unzip -t` checks it: the central directory, then every member's CRC

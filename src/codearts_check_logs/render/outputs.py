@@ -33,7 +33,7 @@ from ..textsafe import clean
 from .budget import CUT, fit, json_size, shorten, utf8_size
 
 if TYPE_CHECKING:
-    from ..ziplog.triage import Triage
+    from ..ziplog.findings import Triage
 
 OUTPUT_BYTES = 900_000
 """Every output of the step together, as written to `GITHUB_OUTPUT`: GitHub's limit is 1 MB

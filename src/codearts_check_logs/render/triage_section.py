@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..textsafe import clean, clean_layout, for_log, md
-from ..ziplog.triage import MemberTriage, Problem, Triage
+from ..ziplog.findings import MemberTriage, Problem, Triage
 from .budget import Budget, shorten, utf8_size
 from .wording import counted, plural
 

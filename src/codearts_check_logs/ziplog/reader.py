@@ -21,6 +21,9 @@ from typing import BinaryIO
 from .names import UTF8_FLAG, decode_name
 
 LOCAL_HEADER = b"PK\x03\x04"
+LOCAL_RECORD = struct.Struct("<4s5H3L2H")
+"""A local file header up to its name: signature, version, flags, method, time, date, CRC-32,
+sizes, name and extra lengths."""
 EMPTY_ARCHIVE = b"PK\x05\x06"
 _EOCD = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")

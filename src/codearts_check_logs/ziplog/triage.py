@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import rules
+from .findings import MemberTriage, Problem, Triage, counted, nothing, sized
 from .lines import LineReader
+from .member import MemberReader
 from .pattern import BUILTIN_PATTERN, Stopped, TriagePattern, Watch
 from .reader import BadZip, Entry
 from .verify import TextSink, verify
@@ -36,16 +38,7 @@ from .verify import TextSink, verify
 KiB = 1024
 MiB = 1024 * KiB
 
-__all__ = [
-    "BUILTIN_PATTERN",
-    "Limits",
-    "MemberTriage",
-    "Problem",
-    "Scan",
-    "Shielded",
-    "Triage",
-    "triage",
-]
+__all__ = ["BUILTIN_PATTERN", "Limits", "Scan", "triage"]
 
 
 @dataclass(frozen=True)
@@ -66,58 +59,6 @@ class Limits:
     """Members given a row each; the rest are counted as not read."""
     max_notes: int = 20
     """Notes about single members; the rest are summed up in one more note."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem line: member name, 1-based line number, the line (cut, raw)."""
-
-    member: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class MemberTriage:
-    """What triage made of one file in the ZIP.
-
-    `skipped` is None when the member was read to its end, else why it was read in part or not
-    at all: `binary`, `encrypted`, `unsupported compression`, `ZIP bomb`, `damaged`, `read
-    budget`, `time budget` or `cancelled`. `encoding` is `utf-8`, `utf-8-sig` (with BOM),
-    `gb18030`, `utf-8+gb18030` (lines of both), or `""` if not decoded.
-    """
-
-    name: str
-    problems: int
-    lines: int
-    encoding: str
-    skipped: str | None
-
-
-@dataclass(frozen=True)
-class Triage:
-    """The result for one ZIP.
-
-    `problems` are the first problem lines in member order, `total_problems` all of them.
-    `main_log` is, among the members triage read (fully or in part), the largest whose name
-    ends in `.log`, else the largest; `tail` holds its last lines as far as triage read it.
-    `truncated` is True when triage stopped before the end of the archive (the read or time
-    budget ran out, a cancel, or too many members), so counts are lower bounds.
-    """
-
-    members: tuple[MemberTriage, ...]
-    problems: tuple[Problem, ...]
-    total_problems: int
-    main_log: str | None
-    tail: tuple[str, ...]
-    notes: tuple[str, ...]
-    bytes_read: int
-    truncated: bool
-
-
-def nothing(note: str, *, truncated: bool) -> Triage:
-    """A triage that read nothing, for the reason in `note`."""
-    return Triage((), (), 0, None, (), (note,), 0, truncated)
 
 
 def triage(
@@ -194,7 +135,7 @@ class Scan:
         if reason is not None:
             self.members.append(MemberTriage(entry.name, 0, 0, "", reason))
             return None
-        return _Member(self, entry)
+        return MemberReader(self, entry)
 
     def stop(self, reason: str, member: str | None = None) -> None:
         """Stop reading: `time budget` or `cancelled`."""
@@ -218,7 +159,7 @@ class Scan:
         limits = self.limits
         if unread == "ZIP bomb" or rules.is_bomb(entry, limits.bomb_ratio, limits.bomb_floor):
             self.member_notes.append(
-                f"{name} skipped: it would decompress to {_size(entry.size)}, more than "
+                f"{name} skipped: it would decompress to {sized(entry.size)}, more than "
                 f"{limits.bomb_ratio} times its compressed size (ZIP bomb?)"
             )
             return "ZIP bomb"
@@ -265,19 +206,19 @@ class Scan:
         if len(self.member_notes) > len(shown):
             yield f"{len(self.member_notes) - len(shown)} more members could not be read"
         if self.binary:
-            yield f"{_count(self.binary, 'binary member')} skipped"
+            yield f"{counted(self.binary, 'binary member')} skipped"
         if self.cut is not None or (self.unread and self.stopped is None):
             parts = [f"{self.cut} was read in part"] if self.cut is not None else []
             if self.unread:
-                parts.append(f"{_count(self.unread, 'member')} not read")
+                parts.append(f"{counted(self.unread, 'member')} not read")
             yield (
-                f"stopped after {_size(self.limits.max_read_bytes)} of decompressed text; "
+                f"stopped after {sized(self.limits.max_read_bytes)} of decompressed text; "
                 + " and ".join(parts)
             )
         if self.over:
             yield (
                 f"triage read the first {self.limits.max_members} members; "
-                f"{_count(self.over, 'more member')} not read"
+                f"{counted(self.over, 'more member')} not read"
             )
         main = self.main
         if main is not None and main.stopped is not None:
@@ -288,144 +229,10 @@ class Scan:
 
     def _stop_note(self) -> str:
         where = f" while reading {self.stopped_in}" if self.stopped_in is not None else ""
-        unread = f"; {_count(self.unread, 'more member')} not read" if self.unread else ""
+        unread = f"; {counted(self.unread, 'more member')} not read" if self.unread else ""
         if self.stopped == "cancelled":
             return f"triage stopped early: the job was cancelled{where}{unread}"
         return (
             f"triage stopped early: its time budget ran out{where}{unread} (a pattern that "
             "backtracks, or very many lines); the ZIP is saved whole"
         )
-
-
-class _Member:
-    """Triage's reader of one member (`verify.TextSink`)."""
-
-    def __init__(self, scan: Scan, entry: Entry) -> None:
-        self.scan = scan
-        self.entry = entry
-        limits = scan.limits
-        self.reader = LineReader(
-            scan.matcher,
-            scan.watch,
-            cap=limits.max_line_chars,
-            keep=limits.max_problems - len(scan.problems),
-            tail_lines=limits.tail_lines,
-        )
-        self.size = 0
-        self.binary = False
-        self.stopped: str | None = None
-
-    def write(self, data: bytes) -> bool:
-        scan = self.scan
-        if self.stopped is not None or scan.stopped is not None:
-            return False
-        first = not self.size
-        data = data[: max(0, scan.budget)]
-        self.size += len(data)
-        scan.bytes_read += len(data)
-        scan.budget -= len(data)
-        if first and rules.looks_binary(data[:65536]):
-            self.binary = True
-            return False
-        try:
-            self.reader.feed(data)
-        except Stopped as exc:
-            scan.stop(exc.reason, self.entry.name)
-            self.stopped = exc.reason
-            return False
-        if scan.budget <= 0:
-            if self.size < self.entry.size:
-                self.stopped = "read budget"
-                scan.cut = self.entry.name
-            return False
-        return True
-
-    def close(self, damage: str | None) -> None:
-        scan, name = self.scan, self.entry.name
-        if self.binary:
-            scan.binary += 1
-            scan.members.append(MemberTriage(name, 0, 0, "", "binary"))
-            return
-        try:
-            self.reader.close()
-        except Stopped as exc:
-            scan.stop(exc.reason, name)
-            self.stopped = self.stopped or exc.reason
-        stopped = self.stopped
-        if damage is not None:
-            stopped = "damaged"
-            scan.member_notes.append(
-                f"{name} is damaged ({damage}); only the {_count(self.reader.lines, 'line')} "
-                "read before that count"
-            )
-        scan.add(name, self.entry.size, self.reader, stopped)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _size(n: int) -> str:
-    for unit, name in ((1024 * MiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
-        if n >= unit:
-            return f"{n / unit:.1f}".removesuffix(".0") + f" {name}"
-    return f"{n} bytes"
-
-
-class Shielded:
-    """A `Scan` behind a wall: a defect in triage (an exception it did not foresee) ends triage
-    with a note instead of failing the pass, so it never costs the sub-job its ZIP."""
-
-    def __init__(self, scan: Scan) -> None:
-        self.scan = scan
-        self.defect: Exception | None = None
-
-    def open(self, entry: Entry, unread: str | None) -> TextSink | None:
-        if self.defect is not None:
-            return None
-        try:
-            sink = self.scan.open(entry, unread)
-        except Exception as exc:
-            self.defect = exc
-            return None
-        return None if sink is None else _ShieldedMember(self, sink)
-
-    def result(self) -> Triage:
-        if self.defect is not None:
-            return defect_note(self.defect)
-        try:
-            return self.scan.result()
-        except Exception as exc:
-            return defect_note(exc)
-
-
-class _ShieldedMember:
-    def __init__(self, wall: Shielded, sink: TextSink) -> None:
-        self.wall = wall
-        self.sink = sink
-
-    def write(self, data: bytes) -> bool:
-        if self.wall.defect is not None:
-            return False
-        try:
-            return self.sink.write(data)
-        except Exception as exc:
-            self.wall.defect = exc
-            return False
-
-    def close(self, damage: str | None) -> None:
-        if self.wall.defect is not None:
-            return
-        try:
-            self.sink.close(damage)
-        except Exception as exc:
-            self.wall.defect = exc
-
-
-def defect_note(exc: Exception) -> Triage:
-    """The record of a triage that stopped on a defect: nothing found, and a note that says so."""
-    note = (
-        f"triage stopped on an unexpected {type(exc).__name__} (a defect of the action); "
-        "the ZIP is saved as downloaded"
-    )
-    return Triage((), (), 0, None, (), (note,), 0, truncated=True)

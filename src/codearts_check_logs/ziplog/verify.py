@@ -4,10 +4,9 @@ A ZIP is verified when its central directory is whole and every member's data in
 size the directory claims and matches its CRC-32. Two parts share the work so that no byte is
 read twice where that can be helped:
 
-- `StreamCheck` is fed every chunk of the body as it arrives. It follows the local headers and
-  computes the CRC-32 of each stored member's data on the fly (`zlib.crc32` releases the
-  interpreter lock for large buffers, so it can run beside the receive loop). Deflated data is
-  only stepped over: inflating it there would mean inflating it again for triage.
+- `stream_check.StreamCheck` is fed every chunk of the body as it arrives and computes the
+  CRC-32 of each stored member's data on the fly. Deflated data is only stepped over there:
+  inflating it would mean inflating it again for triage.
 - `verify` then walks the central directory once. Stored members the stream saw whole are
   settled by comparing two numbers; every other member is read from disk, deflated ones
   inflated once, and the inflated bytes go to `text` (triage) while it wants them. Triage ending
@@ -20,28 +19,31 @@ in `Verified.unverified`, for the summary to say so.
 
 from __future__ import annotations
 
-import struct
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from . import rules
-from .reader import BadZip, Directory, Entry, Listing, Member, entries, locate
+from .reader import (
+    LOCAL_HEADER,
+    LOCAL_RECORD,
+    BadZip,
+    Directory,
+    Entry,
+    Listing,
+    Member,
+    entries,
+    locate,
+)
+from .stream_check import MAX_RECORDED, Streamed
 
 KiB = 1024
 CHUNK = 64 * KiB
 """Bytes read from disk at a time, and the most one inflate call may produce: what triage
 holds of a member at once."""
 MAX_LISTED = 50
-MAX_RECORDED = 10_000
-"""Stored members the stream remembers, and unverified or damaged members a pass lists: an
-archive of a million tiny members costs bounded memory (the stream's remainder is read back
-from disk; the lists keep their first entries)."""
-
-_LOCAL = struct.Struct("<4s5H3L2H")
-_LOCAL_SIG = b"PK\x03\x04"
 
 
 class DamagedZip(BadZip):
@@ -74,16 +76,6 @@ class MemberSink(Protocol):
 
 
 @dataclass(frozen=True)
-class Streamed:
-    """What the stream saw: for each stored member whose data it read whole, keyed by the
-    offset of its local header, the CRC-32 it computed and the data's length. Members the
-    stream lost track of are absent; the pass reads them from disk instead."""
-
-    stored: Mapping[int, tuple[int, int]]
-    bytes_seen: int
-
-
-@dataclass(frozen=True)
 class Unverified:
     """A member whose data was not checked, and why (`ZIP bomb`, `encrypted`,
     `unsupported compression`)."""
@@ -103,101 +95,6 @@ class Verified:
     """The first `MAX_RECORDED` members whose data was not checked."""
     damaged: tuple[DamagedZip, ...] = field(default=())
     """Only with `stop_at_damage=False`: the first `MAX_RECORDED` damaged members, in order."""
-
-
-class StreamCheck:
-    """Follows the body as it arrives; see the module doc. O(1) memory: the header being read
-    and one running CRC. Feed it from one thread at a time, in order."""
-
-    _HEADER, _STORED, _SKIP, _DONE = range(4)
-
-    def __init__(self) -> None:
-        self._state = self._HEADER
-        self._buffer = bytearray()
-        self._need = _LOCAL.size
-        self._offset = 0  # of the member being read
-        self._position = 0  # bytes seen so far
-        self._left = 0
-        self._crc = 0
-        self._size = 0
-        self._descriptor = False
-        self._stored: dict[int, tuple[int, int]] = {}
-
-    def feed(self, chunk: bytes | memoryview) -> None:
-        """The next bytes of the body. Never raises for what they hold: damage is decided later,
-        against the central directory; the chunk is not kept."""
-        view = memoryview(chunk)
-        while view and self._state != self._DONE:
-            if self._state == self._HEADER:
-                view = self._header(view)
-            else:
-                take = min(self._left, len(view))
-                if self._state == self._STORED:
-                    self._crc = zlib.crc32(view[:take], self._crc)
-                self._left -= take
-                self._position += take
-                view = view[take:]
-                if not self._left:
-                    self._member_end()
-        self._position += len(view)
-
-    def result(self) -> Streamed:
-        """What was seen; call after the last chunk."""
-        return Streamed(stored=dict(self._stored), bytes_seen=self._position)
-
-    def _header(self, view: memoryview) -> memoryview:
-        take = min(self._need - len(self._buffer), len(view))
-        self._buffer += view[:take]
-        self._position += take
-        view = view[take:]
-        if len(self._buffer) < self._need:
-            return view
-        if self._need == _LOCAL.size:
-            if not self._buffer.startswith(_LOCAL_SIG):
-                self._state = self._DONE  # the central directory, or bytes it cannot follow
-                return view
-            fields = _LOCAL.unpack(self._buffer)
-            self._need += fields[9] + fields[10]
-            if len(self._buffer) < self._need:
-                return view
-        self._begin(bytes(self._buffer))
-        self._buffer.clear()
-        self._need = _LOCAL.size
-        return view
-
-    def _begin(self, header: bytes) -> None:
-        fields = _LOCAL.unpack_from(header)
-        flags, method, csize, usize = fields[2], fields[3], fields[7], fields[8]
-        extra = header[_LOCAL.size + fields[9] :]
-        if 0xFFFFFFFF in (csize, usize):
-            usize, csize = _zip64_local(extra, usize, csize)
-        self._offset = self._position - len(header)
-        self._descriptor = bool(flags & rules.DATA_DESCRIPTOR)
-        if self._descriptor and not csize:
-            self._state = self._DONE  # the length is known only at its end: the disk pass reads it
-            return
-        self._left, self._crc, self._size = csize, 0, csize
-        stored = method == rules.STORED and csize == usize and not flags & rules.ENCRYPTED
-        self._state = self._STORED if stored else self._SKIP
-        if not self._left:
-            self._member_end()
-
-    def _member_end(self) -> None:
-        if self._state == self._STORED and len(self._stored) < MAX_RECORDED:
-            self._stored[self._offset] = (self._crc, self._size)
-        # After a data descriptor, whose length varies, the next header cannot be found for sure.
-        self._state = self._DONE if self._descriptor else self._HEADER
-
-
-def _zip64_local(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<HH", extra, pos)
-        if tag == 0x0001 and length >= 16:
-            usize, csize = struct.unpack_from("<QQ", extra, pos + 4)
-            break
-        pos += 4 + length
-    return usize, csize
 
 
 def _no_check() -> None:
@@ -307,11 +204,11 @@ class _Pass:
 
     def _data_start(self, entry: Entry) -> int:
         self.handle.seek(entry.offset)
-        header = self.handle.read(_LOCAL.size)
-        if len(header) != _LOCAL.size or not header.startswith(_LOCAL_SIG):
+        header = self.handle.read(LOCAL_RECORD.size)
+        if len(header) != LOCAL_RECORD.size or not header.startswith(LOCAL_HEADER):
             raise DamagedZip(entry.name, "its local header is missing")
-        fields = _LOCAL.unpack(header)
-        start = entry.offset + _LOCAL.size + int(fields[9]) + int(fields[10])
+        fields = LOCAL_RECORD.unpack(header)
+        start = entry.offset + LOCAL_RECORD.size + int(fields[9]) + int(fields[10])
         if start + entry.compressed_size > self.directory.offset:
             raise DamagedZip(entry.name, "its data runs into the central directory")
         self.handle.seek(start)

@@ -34,7 +34,7 @@ from codearts_check_logs.errors import ActionError
 from codearts_check_logs.net import retry
 from codearts_check_logs.net.cancel import CancelToken
 from codearts_check_logs.net.retry import CODEARTS, wait_for
-from codearts_check_logs.ziplog.verify import StreamCheck
+from codearts_check_logs.ziplog.stream_check import StreamCheck
 from tests.conftest import ID1, TOKEN
 
 BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"

@@ -15,7 +15,7 @@ from codearts_check_logs.inputs.metadata import action_metadata
 from codearts_check_logs.outcome import Outcome, SubJobResult, failure
 from codearts_check_logs.render import outputs
 from codearts_check_logs.render.budget import CUT
-from codearts_check_logs.ziplog.triage import MemberTriage, Problem, Triage
+from codearts_check_logs.ziplog.findings import MemberTriage, Problem, Triage
 from tests.conftest import ID1, ID2
 from tests.samples import failed_result, ok_result, outcome_of
 

@@ -14,13 +14,8 @@ from codearts_check_logs import masking
 from codearts_check_logs.render import markdown, outputs
 from codearts_check_logs.render import triage_section as view
 from codearts_check_logs.textsafe import MAX_TEXT
-from codearts_check_logs.ziplog.triage import (
-    BUILTIN_PATTERN,
-    MemberTriage,
-    Problem,
-    Triage,
-    triage,
-)
+from codearts_check_logs.ziplog.findings import MemberTriage, Problem, Triage
+from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN, triage
 from tests.conftest import ID1
 from tests.samples import HOSTILE, ok_result, outcome_of
 

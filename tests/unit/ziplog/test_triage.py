@@ -16,22 +16,14 @@ from pathlib import Path
 import pytest
 from devtools.doubles.logs import MAIN_LOG_LINES, PROBLEM_LINES, realistic_log_package
 
+from codearts_check_logs.ziplog.findings import Problem, Triage
 from codearts_check_logs.ziplog.pattern import (
     BUILTIN_PATTERN,
     TriagePattern,
     Watch,
     compile_pattern,
 )
-from codearts_check_logs.ziplog.triage import (
-    KiB,
-    Limits,
-    MiB,
-    Problem,
-    Scan,
-    Shielded,
-    Triage,
-    triage,
-)
+from codearts_check_logs.ziplog.triage import KiB, Limits, MiB, Scan, triage
 from codearts_check_logs.ziplog.verify import verify
 from tests.unit.ziplog.test_pattern import MATCH, NO_MATCH
 
@@ -669,15 +661,3 @@ def test_a_cancel_stops_triage_and_says_so(tmp_path: Path) -> None:
     )
     assert result.truncated
     assert result.notes[0] == "triage stopped early: the job was cancelled while reading a.log"
-
-
-def test_a_defect_behind_the_shield_is_a_note(tmp_path: Path) -> None:
-    class Broken(Scan):
-        def add(self, *args: object, **kwargs: object) -> None:
-            raise KeyError("a bug")
-
-    wall = Shielded(Broken(BUILTIN_PATTERN))
-    result = verify(save(tmp_path, make_zip([("a.log", b"x\n"), ("b.log", b"y\n")])), text=wall)
-    assert result.members == 2, "verification goes on"
-    [note] = wall.result().notes
-    assert note.startswith("triage stopped on an unexpected KeyError (a defect of the action)")

@@ -15,15 +15,11 @@ from devtools.doubles.logs import realistic_log_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codearts_check_logs.ziplog import stream_check
 from codearts_check_logs.ziplog import verify as verify_module
 from codearts_check_logs.ziplog.reader import BadZip
-from codearts_check_logs.ziplog.verify import (
-    DamagedZip,
-    StreamCheck,
-    Streamed,
-    Unverified,
-    verify,
-)
+from codearts_check_logs.ziplog.stream_check import StreamCheck, Streamed
+from codearts_check_logs.ziplog.verify import DamagedZip, Unverified, verify
 
 MiB = 1024 * 1024
 ID = "a777ff00d3cf4d369d87066806ae0001"
@@ -244,6 +240,7 @@ def test_memory_is_bounded_whatever_the_member_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stream remembers only so many stored members; the pass reads the rest from disk."""
+    monkeypatch.setattr(stream_check, "MAX_RECORDED", 3)
     monkeypatch.setattr(verify_module, "MAX_RECORDED", 3)
     data = make_zip([(f"{i}.log", b"line %d\n" % i, STORED) for i in range(10)])
     seen = streamed(data)
