@@ -36,9 +36,10 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 Clock = Callable[[], float]
 
@@ -123,7 +124,10 @@ def compile_pattern(text: str) -> TriagePattern:
     if not text:
         return BUILTIN_PATTERN
     # `re` judges the syntax, so what Python calls a valid pattern is what is accepted, and
-    # `regex`, which reads that syntax, compiles the one that runs.
+    # `regex`, which reads that syntax, compiles the one that runs. Imported here: a run with
+    # the built-in pattern never needs it, and it is a few milliseconds before the first request.
+    import regex
+
     try:
         re.compile(text)
         compiled = regex.compile(text, regex.VERSION0)
