@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from codearts_check_logs.errors import ServiceError
+from codearts_check_logs.inputs.metadata import input_specs
 from codearts_check_logs.outcome import SUCCESS, Outcome, SubJobResult, failure
 from codearts_check_logs.ziplog.reader import Listing, Member
-from tests.conftest import ID1, ID2
+from tests.conftest import ID1, ID2, TOKEN
 
 HOSTILE = [
     "<img src=x onerror=alert(1)><script>alert(1)</script>",
@@ -46,3 +47,12 @@ def failed_result(message: str, sub_job_id: str = ID2) -> SubJobResult:
 
 def outcome_of(*results: SubJobResult) -> Outcome:
     return Outcome(results=results)
+
+
+def raw_inputs(**overrides: str) -> dict[str, str]:
+    """Every input at its action.yml default, one sub-job and a token, then `overrides`
+    (underscores in a name stand for its hyphens)."""
+    values = {name: spec.default for name, spec in input_specs().items()}
+    values.update({"sub-job-id": ID1, "token": TOKEN})
+    values.update({k.replace("_", "-"): v for k, v in overrides.items()})
+    return values

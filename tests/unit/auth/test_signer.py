@@ -32,22 +32,9 @@ from codearts_check_logs.auth.sdk_hmac import (
     sign,
 )
 from codearts_check_logs.auth.signer import sign_prepared
+from tests.unit.auth.test_sdk_hmac import AK, BASE, NOW, PROJECT, SK, SUB_JOB, Credentials
 
-AK = "HPUAEXAMPLEACCESSKEY"
-SK = "exampleSecretKey0123456789abcdefghijklmn"
-NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-BASE = "https://codearts-check.cn-north-4.myhuaweicloud.com"
-PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-SUB_JOB = "a777ff00d3cf4d369d87066806ae0001"
 SECRET = "Sup3r-Secret-Key-Value-0123456789"
-
-
-class Credentials:
-    """All the SDK's Signer reads from its credentials object."""
-
-    def __init__(self, ak: str, sk: str) -> None:
-        self.ak = ak
-        self.sk = sk
 
 
 # --- requests ----------------------------------------------------------------------------------

@@ -7,16 +7,8 @@ from pathlib import Path
 import pytest
 
 from codearts_check_logs.errors import InvalidInput
-from codearts_check_logs.inputs.metadata import input_specs
 from codearts_check_logs.inputs.settings import parse_settings
-from tests.conftest import ID1, TOKEN
-
-
-def raw(**overrides: str) -> dict[str, str]:
-    values = {name: spec.default for name, spec in input_specs().items()}
-    values.update({"sub-job-id": ID1, "token": TOKEN})
-    values.update({k.replace("_", "-"): v for k, v in overrides.items()})
-    return values
+from tests.samples import raw_inputs as raw
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,10 @@ import pytest
 from codearts_check_logs.auth.ways import TokenAuth
 from codearts_check_logs.environment import RunnerEnvironment
 from codearts_check_logs.errors import InvalidInput
-from codearts_check_logs.inputs.metadata import input_specs
 from codearts_check_logs.inputs.settings import InvalidSettings, parse_settings, raw_inputs
 from codearts_check_logs.ziplog.triage import BUILTIN_PATTERN
 from tests.conftest import ID1, TOKEN
-
-
-def raw(**overrides: str) -> dict[str, str]:
-    values = {name: spec.default for name, spec in input_specs().items()}
-    values.update({"sub-job-id": ID1, "token": TOKEN})
-    values.update({k.replace("_", "-"): v for k, v in overrides.items()})
-    return values
+from tests.samples import raw_inputs as raw
 
 
 def test_absent_and_blank_inputs_take_defaults() -> None:

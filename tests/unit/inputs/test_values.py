@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from codearts_check_logs.errors import InvalidInput
-from codearts_check_logs.inputs.metadata import input_specs
 from codearts_check_logs.inputs.settings import parse_settings
 from codearts_check_logs.inputs.values import (
     MAX_SUB_JOBS,
@@ -17,14 +16,8 @@ from codearts_check_logs.inputs.values import (
     parse_sub_job_ids,
     parse_timeout,
 )
-from tests.conftest import ID1, ID2, TOKEN
-
-
-def raw(**overrides: str) -> dict[str, str]:
-    values = {name: spec.default for name, spec in input_specs().items()}
-    values.update({"sub-job-id": ID1, "token": TOKEN})
-    values.update({k.replace("_", "-"): v for k, v in overrides.items()})
-    return values
+from tests.conftest import ID1, ID2
+from tests.samples import raw_inputs as raw
 
 
 @pytest.mark.parametrize(

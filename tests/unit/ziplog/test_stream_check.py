@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from codearts_check_logs.ziplog import stream_check
 from codearts_check_logs.ziplog.stream_check import StreamCheck, Streamed
+from tests.unit.ziplog.test_verify import with_data_descriptors
 
 STORED, DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 
@@ -57,25 +58,11 @@ def test_every_stored_member_is_checked_whatever_the_chunks(
 
 
 def test_the_stream_stops_following_after_a_data_descriptor() -> None:
-    class Unseekable(io.RawIOBase):
-        def __init__(self) -> None:
-            self.data = bytearray()
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes) -> int:  # type: ignore[override]
-            self.data += b
-            return len(b)
-
-    sink = Unseekable()
-    with zipfile.ZipFile(sink, "w", STORED) as out:
-        out.writestr("a.log", b"one\n" * 100)
-        out.writestr("b.log", b"two\n" * 100)
-    seen = fed(bytes(sink.data), 1 << 16)
+    data = with_data_descriptors(STORED)
+    seen = fed(data, 1 << 16)
     # The sizes follow the data: the stream cannot know where it ends, so the pass reads both.
     assert dict(seen.stored) == {}
-    assert seen.bytes_seen == len(sink.data)
+    assert seen.bytes_seen == len(data)
 
 
 def test_zip64_local_headers_are_followed() -> None:

@@ -111,7 +111,10 @@ def test_encrypted_and_unsupported_members_are_not_verified(tmp_path: Path) -> N
     assert unsupported == (Unverified("z.log", "unsupported compression"),)
 
 
-def test_data_descriptors_are_checked_from_disk(tmp_path: Path) -> None:
+def with_data_descriptors(method: int) -> bytes:
+    """Two members written to a stream that cannot seek: zipfile then puts each one's sizes and
+    CRC after its data (a data descriptor), as a streaming zipper does."""
+
     class Unseekable(io.RawIOBase):
         def __init__(self) -> None:
             self.data = bytearray()
@@ -124,10 +127,14 @@ def test_data_descriptors_are_checked_from_disk(tmp_path: Path) -> None:
             return len(b)
 
     sink = Unseekable()
-    with zipfile.ZipFile(sink, "w", DEFLATED) as archive:
+    with zipfile.ZipFile(sink, "w", method) as archive:
         archive.writestr("a.log", b"one\n" * 100)
         archive.writestr("b.log", b"two\n" * 100)
-    data = bytes(sink.data)
+    return bytes(sink.data)
+
+
+def test_data_descriptors_are_checked_from_disk(tmp_path: Path) -> None:
+    data = with_data_descriptors(DEFLATED)
     assert struct.unpack_from("<H", data, 6)[0] & 0x08, "written with a data descriptor"
     assert verify(save(tmp_path, data), streamed(data)).members == 2
     broken = bytearray(data)
