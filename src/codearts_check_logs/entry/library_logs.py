@@ -12,8 +12,8 @@ _PACKAGE = __package__.rsplit(".", 1)[0] if __package__ else "codearts_check_log
 
 
 class _LineHandler(logging.Handler):
-    def __init__(self, write: Callable[[str], None]) -> None:
-        super().__init__(logging.INFO)
+    def __init__(self, write: Callable[[str], None], level: int) -> None:
+        super().__init__(level)
         self._write = write
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -21,9 +21,10 @@ class _LineHandler(logging.Handler):
         self._write(f"{area}: {for_log(clean(record.getMessage()))}")
 
 
-def route_library_logs(write: Callable[[str], None]) -> None:
-    """Send the package's log records at INFO and above to `write`, one line each."""
+def route_library_logs(write: Callable[[str], None], level: int = logging.INFO) -> None:
+    """Send the package's log records at `level` and above to `write`, one line each (DEBUG
+    adds a line per HTTP answer: `net.request_log`)."""
     logger = logging.getLogger(_PACKAGE)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level)
     logger.propagate = False
-    logger.handlers = [_LineHandler(write)]
+    logger.handlers = [_LineHandler(write, level)]

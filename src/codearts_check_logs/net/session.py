@@ -13,6 +13,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
 from .cancel import CancelToken, ShutDown, SocketTracker
+from .request_log import log_answer
 
 USER_AGENT = f"codearts-check-logs/{__version__}"
 
@@ -48,6 +49,7 @@ def new_session(
     cancel.watch(tracker)
     session = _Session(follow_redirects=follow_redirects)
     session.headers["User-Agent"] = USER_AGENT
+    session.hooks["response"].append(log_answer)
     adapter = _TrackingAdapter(tracker, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
