@@ -152,7 +152,7 @@ def choose_way(raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:
             )
         found = _from_environment(env, raw.get("project-id", ""))
         if found is None:
-            raise InvalidInput(_NOTHING)
+            raise InvalidInput(NO_CREDENTIALS)
         return found
     way = ways[0]
     required, _ = WAY_INPUTS[way]
@@ -174,13 +174,14 @@ def _given_of(way: str, given: set[str]) -> list[str]:
     return [name for name in (*required, *optional) if name in given]
 
 
-_NOTHING = (
+NO_CREDENTIALS = (
     "no credentials: give one authentication way: token; access-key-id and secret-access-key; "
     "iam-user, iam-password and iam-domain; oidc-agency-urn and oidc-provider-urn (keyless, "
     "IAM 5); or oidc-idp-id (keyless, IAM v3). Or set HUAWEI_CLOUD_ACCESS_KEY_ID and "
     "HUAWEI_CLOUD_SECRET_ACCESS_KEY (huaweicloud/auth-action), or HUAWEICLOUD_SDK_AK and "
     "HUAWEICLOUD_SDK_SK, in the environment"
 )
+"""What the action says when no way is given; the command line says it in its own terms."""
 
 
 def _parse_way(way: str, raw: Mapping[str, str], env: RunnerEnvironment) -> AuthInputs:

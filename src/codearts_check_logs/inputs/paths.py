@@ -22,8 +22,11 @@ LONGEST_FILE_NAME = len(f".{'0' * 32}.zip.{'0' * 32}.part")
 """The longest name written inside `path`: a download's hidden temporary file."""
 
 
-def parse_directory(value: str, workspace: Path) -> Path:
-    """The output folder, resolved: a folder that can be created inside the workspace.
+def parse_directory(value: str, workspace: Path, *, confined: bool = True) -> Path:
+    """The output folder, resolved: a folder that can be created inside the workspace (the
+    action's rule: a step writes where the job's later steps look), or anywhere `confined=False`
+    (the command line: a laptop or another CI system has no workspace; relative to `workspace`,
+    its working directory).
 
     Judged here, before any request, so that a name the file system refuses (a folder name over
     255 bytes, a loop of symbolic links, a path too long) is INVALID_INPUT rather than a download
@@ -33,7 +36,7 @@ def parse_directory(value: str, workspace: Path) -> Path:
     root = workspace.resolve()
     try:
         target = (root / value).resolve()
-        if target != root and root not in target.parents:
+        if confined and target != root and root not in target.parents:
             raise InvalidInput(f"path must stay inside the workspace, got {shown}")
         if len(os.fsencode(target)) + 1 + LONGEST_FILE_NAME >= PATH_MAX:
             raise InvalidInput(
@@ -77,7 +80,7 @@ def workspace_from(workspace: str) -> Path:
 
 @dataclass(frozen=True)
 class OutputFolder:
-    """The folder the ZIPs are saved in, inside the workspace."""
+    """The folder the ZIPs are saved in: inside the workspace, except on the command line."""
 
     workspace: Path
     directory: Path
@@ -87,8 +90,11 @@ class OutputFolder:
         return self.directory / f"{sub_job_id}.zip"
 
     def display_path(self, path: Path) -> str:
-        """`path` relative to the workspace, as outputs and the summary show it."""
-        return path.relative_to(self.workspace).as_posix()
+        """`path` relative to the workspace, as outputs and the summary show it; absolute when
+        it lies outside (only the command line saves there)."""
+        if self.workspace == path or self.workspace in path.parents:
+            return path.relative_to(self.workspace).as_posix()
+        return path.as_posix()
 
     def prepare(self) -> WriteFailed | None:
         """Create the folder before any request, so an unwritable one costs no download."""

@@ -61,7 +61,7 @@ class Settings:
     iam_url: str
     sts_url: str
     output: OutputFolder
-    """The `path` folder inside the workspace."""
+    """The `path` folder (inside the workspace, except on the command line)."""
     upload_artifact: bool
     artifact_name: str
     retention_days: int | None
@@ -86,9 +86,15 @@ class Settings:
 
 
 def parse_settings(
-    raw: Mapping[str, str], workspace: Path, environment: RunnerEnvironment | None = None
+    raw: Mapping[str, str],
+    workspace: Path,
+    environment: RunnerEnvironment | None = None,
+    *,
+    confined: bool = True,
 ) -> Settings:
     """Validate every input; one `InvalidSettings` lists every problem at once.
+
+    `confined=False` lets `path` leave `workspace` (the command line's working directory).
 
     `environment` is the step's: the region and, when no auth input is given, the AK/SK fall
     back to it, and the OIDC ways need the runner's ID-token variables from it.
@@ -113,7 +119,7 @@ def parse_settings(
         "base_url": check(url, "endpoint", CODEARTS_ENDPOINT, region, raw["endpoint"]),
         "iam_url": check(url, "iam-endpoint", IAM_ENDPOINT, region, raw["iam-endpoint"]),
         "sts_url": check(url, "sts-endpoint", STS_ENDPOINT, region, raw["sts-endpoint"]),
-        "output": _output_folder(workspace, check(parse_directory, raw["path"], workspace)),
+        "output": _output_folder(workspace, check(_directory, raw["path"], workspace, confined)),
         "upload_artifact": check(parse_bool, "upload-artifact", raw["upload-artifact"]),
         "artifact_name": check(parse_artifact_name, raw["artifact-name"], len(sub_job_ids or ())),
         "retention_days": check(parse_retention_days, raw["retention-days"]),
@@ -127,6 +133,10 @@ def parse_settings(
         fail_on_error = settings["fail_on_error"] is not False  # an invalid one reads as true
         raise InvalidSettings("; ".join(problems), fail_on_error=fail_on_error)
     return Settings(**settings)
+
+
+def _directory(value: str, workspace: Path, confined: bool) -> Path:
+    return parse_directory(value, workspace, confined=confined)
 
 
 def _output_folder(workspace: Path, directory: Path | None) -> OutputFolder | None:

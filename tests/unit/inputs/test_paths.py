@@ -19,6 +19,19 @@ def test_path_stays_in_the_workspace(tmp_path: Path) -> None:
             parse_directory(outside, tmp_path)
 
 
+def test_unconfined_the_folder_may_be_anywhere(tmp_path: Path) -> None:
+    """The command line's rule: a laptop has no workspace, only a working directory."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    assert parse_directory("../x", cwd, confined=False) == tmp_path.resolve() / "x"
+    assert parse_directory(str(tmp_path / "y"), cwd, confined=False) == tmp_path.resolve() / "y"
+    folder = OutputFolder(cwd.resolve(), tmp_path.resolve() / "x")
+    assert folder.display_path(folder.zip_path(ID1)) == str(tmp_path.resolve() / "x" / f"{ID1}.zip")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InvalidInput, match="exists and is not a folder"):
+        parse_directory(str(tmp_path / "file"), cwd, confined=False)
+
+
 def test_path_through_a_symlink_out_of_the_workspace(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
