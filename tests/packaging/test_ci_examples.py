@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from codearts_check_logs.entry import cli
+from codearts_check_logs.entry import cli_options
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -62,7 +62,7 @@ def cli_calls(commands: list[str]) -> list[list[str]]:
 
 def output_dir(arguments: list[str]) -> str:
     """The output folder a call saves to, as the CLI's own parser reads the call."""
-    parsed = cli.build_parser().parse_args(cli.flag_words(arguments))
+    parsed = cli_options.parse(arguments)
     assert parsed.ids or parsed.__dict__["sub-job-id"], "the sub-job IDs are missing"
     assert not parsed.__dict__["upload-artifact"], "--upload works only inside GitHub Actions"
     return str(parsed.path)

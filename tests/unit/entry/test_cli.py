@@ -1,5 +1,6 @@
-"""The command line for other CI systems: the inputs as options and flags, secrets from the
-environment, the text and JSON outcome, progress on a terminal, and every exit status."""
+"""The command line for other CI systems, run as users run it (the installed console script):
+the inputs as options and flags, secrets from the environment, the text and JSON outcome,
+messages in the command line's terms, progress on a terminal, and every exit status."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 
 from codearts_check_logs import __version__
-from codearts_check_logs.auth import ways
 from codearts_check_logs.entry import cli
-from codearts_check_logs.inputs.metadata import input_specs
-from tests.conftest import ID1, ID2, TOKEN
+from tests.conftest import ID1, ID2, QUICK_RETRIES, TOKEN
+
+SCRIPT = str(Path(sys.executable).with_name("codearts-check-logs"))
+"""The console script pip installed beside the interpreter: what `codearts-check-logs` runs."""
 
 
 def run_cli(
@@ -35,7 +37,7 @@ def run_cli(
     if token is not None:
         env["CODEARTS_CHECK_TOKEN"] = token
     return subprocess.run(
-        [sys.executable, "-m", "codearts_check_logs.entry.cli", *args],
+        [SCRIPT, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -43,18 +45,6 @@ def run_cli(
         timeout=60,
         check=False,
     )
-
-
-def test_every_secret_input_comes_from_the_environment() -> None:
-    assert {*cli.SECRET_FROM_ENV, *cli.SDK_ONLY} == set(ways.SECRET_INPUTS)
-
-
-def test_options_mirror_the_inputs() -> None:
-    parser = cli.build_parser()
-    options = {a.dest for a in parser._actions}
-    assert set(input_specs()) - set(ways.SECRET_INPUTS) <= options
-    for secret in ways.SECRET_INPUTS:  # secrets on a command line end up in process listings
-        assert f"--{secret}" not in parser.format_help().split()
 
 
 def test_success(sim: Simulator, tmp_path: Path) -> None:
@@ -194,25 +184,6 @@ def test_a_bad_triage_pattern_is_bad_input(sim: Simulator, tmp_path: Path) -> No
 # -- flags, the output folder, help and version -------------------------------------------------
 
 
-def test_booleans_are_flags_with_the_actions_spelling_still_understood() -> None:
-    assert cli.flag_words(["--overwrite", "true", "--triage=false", ID1]) == [
-        "--overwrite",
-        "--no-triage",
-        ID1,
-    ]
-    assert cli.flag_words(["--fail-on-error", "false", "--upload-artifact", "TRUE"]) == [
-        "--no-fail-on-error",
-        "--upload",
-    ]
-    assert cli.flag_words(["--overwrite", ID1]) == ["--overwrite", ID1], "an ID is no boolean"
-    parsed = cli.build_parser().parse_args(cli.flag_words(["--no-triage", "--overwrite"]))
-    assert (parsed.triage, parsed.overwrite, parsed.__dict__["upload-artifact"]) == (
-        False,
-        True,
-        False,
-    )
-
-
 def test_output_dir_upload_and_json(sim: Simulator, tmp_path: Path) -> None:
     proc = run_cli([ID1, "-o", "logs/here", "--endpoint", sim.base_url, "--json"], tmp_path)
 
@@ -236,14 +207,19 @@ def test_output_dir_upload_and_json(sim: Simulator, tmp_path: Path) -> None:
     assert entry["artifact_id"] == ""
 
 
-def test_bad_input_prints_nothing_on_stdout_even_for_json(sim: Simulator, tmp_path: Path) -> None:
+def test_bad_input_with_json_is_one_json_object_naming_the_variable(
+    sim: Simulator, tmp_path: Path
+) -> None:
     proc = run_cli(
         [ID1, "--endpoint", sim.base_url, "--json", "--iam-user", "bob"], tmp_path, token=None
     )
 
     assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert "iam-password" in proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["status"], report["error"]["code"]) == ("failure", "INVALID_INPUT")
+    assert "CODEARTS_CHECK_IAM_PASSWORD" in report["error"]["message"]
+    assert "--iam-domain" in report["error"]["message"]
+    assert "CODEARTS_CHECK_IAM_PASSWORD" in proc.stderr
 
 
 def test_json_carries_a_refused_credential_exchange(tmp_path: Path) -> None:
@@ -274,18 +250,193 @@ def test_upload_outside_github_actions_is_skipped_with_a_warning(
     assert json.loads(proc.stdout)["warnings"][0].startswith("Artifact upload skipped")
 
 
-def test_help_documents_the_exit_statuses_and_the_credentials() -> None:
-    text = cli.build_parser().format_help()
-    for fragment in ("130", "143", "HUAWEICLOUD_SDK_AK", "CODEARTS_CHECK_TOKEN", "-o DIR"):
-        assert fragment in text
-    assert "--token " not in text
-    assert "--secret-access-key" not in text
-
-
 def test_version(tmp_path: Path) -> None:
     proc = run_cli(["--version"], tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"codearts-check-logs {__version__}"
+
+
+# -- issue-16 behaviours, through the installed script ------------------------------------------
+
+SECRET = "S3cretValue!42"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--token", SECRET], [f"--token={SECRET}"], ["--secret-access-key", SECRET],
+     ["--iam-password", SECRET], ["--security-token", SECRET], ["--token"]],
+)  # fmt: skip
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_secret_as_an_option_is_refused_unechoed_with_the_variable_to_use(
+    sim: Simulator, tmp_path: Path, args: list[str], json_flag: list[str]
+) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, *json_flag, *args], tmp_path)
+
+    assert proc.returncode == 2
+    assert SECRET not in proc.stdout + proc.stderr
+    name = args[0].split("=")[0]
+    assert f"{name} is not an option" in proc.stderr
+    variable = {"--token": "CODEARTS_CHECK_TOKEN", "--secret-access-key": "HUAWEICLOUD_SDK_SK",
+                "--iam-password": "CODEARTS_CHECK_IAM_PASSWORD",
+                "--security-token": "HUAWEICLOUD_SDK_SECURITY_TOKEN"}[name]  # fmt: skip
+    assert variable in proc.stderr
+    assert "usage:" not in proc.stderr, "a mistake gets one line, not the whole usage block"
+    if json_flag:
+        assert json.loads(proc.stdout)["error"]["code"] == "INVALID_INPUT"
+    assert sim.requests == []
+
+
+def test_token_is_no_abbreviation_of_token_env(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--tok", SECRET], tmp_path)
+
+    assert proc.returncode == 2
+    assert "unknown option --tok; did you mean --token-env?" in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert sim.requests == []
+
+
+def test_an_unknown_option_names_itself_not_its_value(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--secret-key", SECRET, "--endpoint", sim.base_url], tmp_path)
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == "codearts-check-logs: error: unknown option --secret-key"
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_no_credentials_names_the_command_lines_ways(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url], tmp_path, token=None)
+
+    assert proc.returncode == 2
+    for way in ("CODEARTS_CHECK_TOKEN", "--token-env", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK",
+                "--iam-user", "--iam-domain", "CODEARTS_CHECK_IAM_PASSWORD",
+                "--oidc-agency-urn", "--oidc-provider-urn", "--oidc-idp-id"):  # fmt: skip
+        assert way in proc.stderr, way
+    words = proc.stderr.replace(",", " ").replace(";", " ").split()
+    for input_name in ("access-key-id", "secret-access-key", "iam-password", "iam-user"):
+        assert input_name not in words, "an input name of the action"
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent"])
+def test_output_dir_may_be_any_writable_folder(sim: Simulator, tmp_path: Path, where: str) -> None:
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    target = tmp_path / "elsewhere" / "logs"
+    arg = str(target) if where == "absolute" else "../elsewhere/logs"
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "-o", arg, "--json"], cwd)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (target / f"{ID1}.zip").read_bytes() == sim.zip_bytes(ID1)
+    [entry] = json.loads(proc.stdout)["results"]
+    assert entry["file"] == str(target / f"{ID1}.zip")
+
+
+def test_json_on_a_usage_error_is_the_same_object(tmp_path: Path) -> None:
+    proc = run_cli(["--json", "--no-such-option"], tmp_path)
+
+    assert proc.returncode == 2
+    report = json.loads(proc.stdout)
+    assert set(report) == {"schema", "status", "cancelled", "problems", "error", "warnings",
+                           "results"}  # fmt: skip
+    assert report["error"]["code"] == "INVALID_INPUT"
+    assert report["error"]["message"] == "unknown option --no-such-option"
+    assert report["error"]["hint"].startswith("Fix the options or environment variables")
+    assert report["results"] == []
+
+
+def test_a_failed_json_entry_carries_what_the_text_shows(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no permission"}))
+    text = run_cli([ID1, "--endpoint", sim.base_url], tmp_path)
+    sim.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no permission"}))
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "--json"], tmp_path)
+
+    [entry] = json.loads(proc.stdout)["results"]
+    assert (entry["http_status"], entry["error_code"]) == (403, "CC.00050010")
+    assert entry["request_id"]
+    assert f"request ID: {entry['request_id']}" in text.stdout
+    assert "codeartscheck:task:get" in entry["hint"]
+    assert f"hint: {entry['hint']}" in text.stdout
+
+
+ACTION_WORDS = ("runner", "the step", "job summary", "let the action", "with: inputs",
+                "at the job level", "step log")  # fmt: skip
+
+
+@pytest.mark.parametrize("failure", ["network", "timeout", "input", "write"])
+def test_messages_and_hints_speak_of_the_command(
+    sim: Simulator, tmp_path: Path, failure: str
+) -> None:
+    args = [ID1, "--endpoint", sim.base_url]
+    if failure == "network":
+        args = [ID1, "--endpoint", "http://127.0.0.1:9", "--timeout-seconds", "2"]
+    elif failure == "timeout":
+        sim.script(ID1, Step.stall(30))
+        args += ["--timeout-seconds", "1"]
+    elif failure == "input":
+        args += ["--timeout-seconds", "0"]
+    else:
+        (tmp_path / "codearts-check-logs").write_text("a file where the folder should be")
+    proc = run_cli(args, tmp_path)
+
+    assert proc.returncode in (1, 2), proc.stderr
+    shown = (proc.stdout + proc.stderr).lower()
+    for word in ACTION_WORDS:
+        assert word not in shown, word
+    expected = {"network": "this machine could not reach", "timeout": "--timeout-seconds",
+                "input": "--timeout-seconds must be", "write": "--output-dir"}[failure]  # fmt: skip
+    assert expected in shown
+
+
+def test_quiet_prints_only_the_outcome(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "-q"], tmp_path)
+
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[0] == "CodeArts Check logs: 1 sub-job fetched"
+    assert f"  OK    {ID1}  codearts-check-logs/{ID1}.zip" in proc.stdout
+    assert "triage" not in proc.stdout
+    assert "problem:" not in proc.stdout
+
+
+def test_quiet_still_shows_errors(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.json(403, {"error_code": "CC.00050010", "error_msg": "no permission"}))
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "-q"], tmp_path)
+
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+    assert f"FAIL  {ID1}  HTTP 403  CC.00050010: no permission" in proc.stdout
+    assert "hint: " in proc.stdout
+
+
+def test_verbose_logs_each_request_and_retry_never_a_secret(sim: Simulator, tmp_path: Path) -> None:
+    sim.script(ID1, Step.json(503, {"error_code": "CC.00000001", "error_msg": "busy"}))
+    proc = run_cli([ID1, "--endpoint", sim.base_url, "-v"], tmp_path, extra=QUICK_RETRIES)
+
+    assert proc.returncode == 0, proc.stderr
+    answers = [line for line in proc.stderr.splitlines() if "/v1/log-file" in line]
+    assert [line.split(" -> ")[1].split(" in ")[0] for line in answers] == [
+        "HTTP 503", "HTTP 200"]  # fmt: skip
+    assert f"GET {sim.base_url}/v1/log-file?sub_job_id={ID1} -> HTTP 503" in answers[0]
+    assert f"{ID1}: attempt 1 failed with CC.00000001; retrying in" in proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr
+
+
+def test_python_dash_m_runs_the_command_line(sim: Simulator, tmp_path: Path) -> None:
+    env = {**os.environ, "CODEARTS_CHECK_TOKEN": TOKEN}
+    proc = subprocess.run(
+        [sys.executable, "-m", "codearts_check_logs", ID1, "--endpoint", sim.base_url, "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("CodeArts Check logs: 1 sub-job fetched")
+
+
+def test_a_short_secret_is_refused_before_it_is_masked(sim: Simulator, tmp_path: Path) -> None:
+    proc = run_cli([ID1, "--endpoint", sim.base_url], tmp_path, token="e")
+
+    assert proc.returncode == 2
+    assert "CODEARTS_CHECK_TOKEN is shorter than 8 characters" in proc.stderr
+    assert "***" not in proc.stderr
+    assert sim.requests == []
 
 
 # -- exit statuses ---------------------------------------------------------------------------
@@ -330,7 +481,7 @@ def test_a_signal_stops_at_once_removes_partial_files_and_says_so(
     }
     env["CODEARTS_CHECK_TOKEN"] = TOKEN
     with subprocess.Popen(
-        [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint", sim.base_url],
+        [SCRIPT, ID1, "--endpoint", sim.base_url],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     ) as process:  # fmt: skip
         deadline = time.monotonic() + 20
@@ -354,28 +505,36 @@ def test_a_signal_stops_at_once_removes_partial_files_and_says_so(
 # -- progress ----------------------------------------------------------------------------------
 
 
-def test_a_pipe_gets_plain_progress_lines(sim: Simulator, tmp_path: Path) -> None:
+def test_a_pipe_gets_no_progress_and_verbose_gets_plain_quarter_lines(
+    sim: Simulator, tmp_path: Path
+) -> None:
     sim.set_zip_size(ID1, 8 << 20)
-    proc = run_cli([ID1, "--endpoint", sim.base_url, "--no-triage"], tmp_path)
+    plain = run_cli([ID1, "--endpoint", sim.base_url, "--no-triage"], tmp_path)
+    verbose = run_cli([ID1, "--endpoint", sim.base_url, "--no-triage", "-v"], tmp_path)
+    silent = run_cli([ID1, "--endpoint", sim.base_url, "--no-triage", "-v", "--no-progress"],
+                     tmp_path)  # fmt: skip
 
-    assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if ": download " in line]
+    assert (plain.returncode, verbose.returncode, silent.returncode) == (0, 0, 0), plain.stderr
+    assert ": download " not in plain.stderr
+    assert f"{ID1}: downloading" in plain.stderr, "log lines stay"
+    lines = [line for line in verbose.stderr.splitlines() if ": download " in line]
     assert [line.split("download ")[1].split("%")[0] for line in lines] == ["25", "50", "75", "100"]
-    assert "\r" not in proc.stderr
+    assert "\r" not in verbose.stderr
+    assert ": download " not in silent.stderr
 
 
-def test_a_terminal_gets_progress_bars(sim: Simulator, tmp_path: Path) -> None:
+def on_a_terminal(sim: Simulator, tmp_path: Path, *args: str, term: str = "xterm") -> str:
+    """What stderr shows when it is a terminal (a pseudo-terminal)."""
     sim.set_zip_size(ID1, 8 << 20)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACTIONS_", "GITHUB_"))
     }
-    env.update({"CODEARTS_CHECK_TOKEN": TOKEN, "COLUMNS": "100"})
+    env.update({"CODEARTS_CHECK_TOKEN": TOKEN, "COLUMNS": "100", "TERM": term})
     primary, secondary = pty.openpty()
     screen = b""
     try:
         with subprocess.Popen(
-            [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint",
-             sim.base_url, "--no-triage"],
+            [SCRIPT, ID1, "--endpoint", sim.base_url, "--no-triage", *args],
             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=secondary,
         ) as process:  # fmt: skip
             os.close(secondary)
@@ -390,14 +549,31 @@ def test_a_terminal_gets_progress_bars(sim: Simulator, tmp_path: Path) -> None:
             process.wait(timeout=60)
     finally:
         os.close(primary)
-
     text = screen.decode("utf-8", "replace")
     assert process.returncode == 0, text
+    return text
+
+
+def test_a_terminal_gets_progress_bars(sim: Simulator, tmp_path: Path) -> None:
+    text = on_a_terminal(sim, tmp_path)
+
     assert "\r" in text, "a bar redraws itself"
     assert f"{ID1[:8]}… download" in text
     assert "100%" in text
     assert "8.00M" in text or "8.0M" in text
     assert ": download 25%" not in text, "no plain lines on a terminal"
+
+
+@pytest.mark.parametrize(("args", "term"), [(["--no-progress"], "xterm"), ([], "dumb")])
+def test_no_bars_with_no_progress_or_a_dumb_terminal(
+    sim: Simulator, tmp_path: Path, args: list[str], term: str
+) -> None:
+    text = on_a_terminal(sim, tmp_path, *args, term=term)
+
+    assert f"{ID1}: downloading" in text
+    assert "\r" not in text.replace("\r\n", "\n"), "nothing redraws"
+    assert "download 25%" not in text
+    assert "100%" not in text
 
 
 def test_a_closed_stdout_ends_quietly(sim: Simulator, tmp_path: Path) -> None:
@@ -406,7 +582,7 @@ def test_a_closed_stdout_ends_quietly(sim: Simulator, tmp_path: Path) -> None:
     }
     env["CODEARTS_CHECK_TOKEN"] = TOKEN
     with subprocess.Popen(
-        [sys.executable, "-m", "codearts_check_logs.entry.cli", ID1, "--endpoint", sim.base_url],
+        [SCRIPT, ID1, "--endpoint", sim.base_url],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     ) as process:  # fmt: skip
         assert process.stdout is not None
@@ -422,7 +598,7 @@ def test_a_defect_while_reporting_is_a_message_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def broken(*args: object) -> str:
+    def broken(*args: object, **kwargs: object) -> str:
         raise KeyError("a bug")
 
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
