@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine: `make demo` and `make test`. Both set themselves up:
-# the demo with only what it runs (the package, its runtime dependencies, the `demo` extra and
-# the npm `dependencies`: the blob-store emulator and GitHub's Markdown stylesheet), the tests
-# with everything (linters, type checker, the protocol and signing references).
+# the demo with only what it runs (the package, its runtime dependencies, the `action` and
+# `demo` extras and the npm `dependencies`: the blob-store emulator and GitHub's Markdown
+# stylesheet), the tests with everything (linters, type checker, the protocol and signing
+# references).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,14 +20,14 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 $(PY_DEMO_STAMP): pyproject.toml
 	($(PYTHON) -m venv --without-pip $(VENV) && \
 	  $(PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check \
-	    install --quiet -e '.[demo]') || \
-	($(PYTHON) -m venv $(VENV) && $(PIP) install --quiet -e '.[demo]')
+	    install --quiet -e '.[action,demo]') || \
+	($(PYTHON) -m venv $(VENV) && $(PIP) install --quiet -e '.[action,demo]')
 	touch $@
 
 $(PY_STAMP): pyproject.toml requirements/oracle.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[demo,dev]'
+	$(PIP) install --quiet -e '.[action,demo,dev]'
 	$(PIP) install --quiet --no-deps -r requirements/oracle.txt
 	touch $@ $(PY_DEMO_STAMP)
 
