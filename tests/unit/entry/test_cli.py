@@ -256,7 +256,7 @@ def test_version(tmp_path: Path) -> None:
     assert proc.stdout.strip() == f"codearts-check-logs {__version__}"
 
 
-# -- issue-16 behaviours, through the installed script ------------------------------------------
+# -- the command line as a new user meets it, through the installed script ---------------------
 
 SECRET = "S3cretValue!42"
 
@@ -299,8 +299,26 @@ def test_an_unknown_option_names_itself_not_its_value(sim: Simulator, tmp_path: 
     proc = run_cli([ID1, "--secret-key", SECRET, "--endpoint", sim.base_url], tmp_path)
 
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[0] == "codearts-check-logs: error: unknown option --secret-key"
+    assert proc.stderr.splitlines() == [
+        "codearts-check-logs: error: unknown option --secret-key",
+        "Try 'codearts-check-logs --help' for the options.",
+    ]  # one line and a pointer, not the whole usage block
     assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_help_is_grouped_and_ends_with_examples_and_exit_statuses(tmp_path: Path) -> None:
+    proc = run_cli(["--help"], tmp_path)
+
+    assert proc.returncode == 0
+    headings = [line for line in proc.stdout.splitlines() if line and not line[0].isspace()]
+    titles = ["what to fetch:", "authentication", "output:", "behaviour:"]
+    titles += ["examples:", "exit status:"]
+    found = [next(i for i, h in enumerate(headings) if h.startswith(t)) for t in titles]
+    assert found == sorted(found)  # in this order, the examples and the statuses last
+    examples = proc.stdout.split("examples:")[1].split("exit status:")[0]
+    assert examples.count("\n  codearts-check-logs ") == 3
+    assert "| jq" in examples
+    assert len(proc.stdout.splitlines()) < 133  # shorter than the ungrouped help it replaced
 
 
 def test_no_credentials_names_the_command_lines_ways(sim: Simulator, tmp_path: Path) -> None:
