@@ -49,7 +49,8 @@ CLI_NO_CREDENTIALS = (
     "with id-token: write, --oidc-agency-urn and --oidc-provider-urn (IAM 5) or --oidc-idp-id "
     "(IAM v3)"
 )
-"""`ways.NO_CREDENTIALS` in the command line's terms: options and environment variables."""
+"""`ways.NO_CREDENTIALS` in the command line's terms: options and environment variables. Already
+spelled for the command line, so `CLI.speak` leaves it as it is (a test keeps it so)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,7 +126,7 @@ def _run(
 
 def spoken_input_error(message: str) -> str:
     """An input error in the command line's terms: `--timeout-seconds`, the variables."""
-    return CLI.speak(message).replace(CLI.speak(NO_CREDENTIALS), CLI_NO_CREDENTIALS)
+    return CLI.speak(message.replace(NO_CREDENTIALS, CLI_NO_CREDENTIALS))
 
 
 def _refused(message: str, *, as_json: bool) -> int:

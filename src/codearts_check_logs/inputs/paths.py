@@ -36,7 +36,7 @@ def parse_directory(value: str, workspace: Path, *, confined: bool = True) -> Pa
     root = workspace.resolve()
     try:
         target = (root / value).resolve()
-        if confined and target != root and root not in target.parents:
+        if confined and not target.is_relative_to(root):
             raise InvalidInput(f"path must stay inside the workspace, got {shown}")
         if len(os.fsencode(target)) + 1 + LONGEST_FILE_NAME >= PATH_MAX:
             raise InvalidInput(
@@ -92,7 +92,7 @@ class OutputFolder:
     def display_path(self, path: Path) -> str:
         """`path` relative to the workspace, as outputs and the summary show it; absolute when
         it lies outside (only the command line saves there)."""
-        if self.workspace == path or self.workspace in path.parents:
+        if path.is_relative_to(self.workspace):
             return path.relative_to(self.workspace).as_posix()
         return path.as_posix()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,7 @@ def parse_settings(
     sub_job_ids = check(parse_sub_job_ids, raw["sub-job-id"])
     region = check(parse_region, raw["region"], environment.region, REGION_ENV)
     url = parse_service_url
+    directory = partial(parse_directory, confined=confined)
     settings = {
         "sub_job_ids": sub_job_ids,
         "auth": check(choose_way, raw, environment),
@@ -119,7 +121,7 @@ def parse_settings(
         "base_url": check(url, "endpoint", CODEARTS_ENDPOINT, region, raw["endpoint"]),
         "iam_url": check(url, "iam-endpoint", IAM_ENDPOINT, region, raw["iam-endpoint"]),
         "sts_url": check(url, "sts-endpoint", STS_ENDPOINT, region, raw["sts-endpoint"]),
-        "output": _output_folder(workspace, check(_directory, raw["path"], workspace, confined)),
+        "output": _output_folder(workspace, check(directory, raw["path"], workspace)),
         "upload_artifact": check(parse_bool, "upload-artifact", raw["upload-artifact"]),
         "artifact_name": check(parse_artifact_name, raw["artifact-name"], len(sub_job_ids or ())),
         "retention_days": check(parse_retention_days, raw["retention-days"]),
@@ -133,10 +135,6 @@ def parse_settings(
         fail_on_error = settings["fail_on_error"] is not False  # an invalid one reads as true
         raise InvalidSettings("; ".join(problems), fail_on_error=fail_on_error)
     return Settings(**settings)
-
-
-def _directory(value: str, workspace: Path, confined: bool) -> Path:
-    return parse_directory(value, workspace, confined=confined)
 
 
 def _output_folder(workspace: Path, directory: Path | None) -> OutputFolder | None:

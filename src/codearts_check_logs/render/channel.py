@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..inputs.metadata import input_specs
+
 TOKEN_ENV = "CODEARTS_CHECK_TOKEN"
 PASSWORD_ENV = "CODEARTS_CHECK_IAM_PASSWORD"
 SDK_KEY_ENV = {
@@ -69,8 +71,6 @@ class Channel:
 
     @cached_property
     def _hyphenated(self) -> re.Pattern[str]:
-        from ..inputs.metadata import input_specs
-
         names = sorted((n for n in input_specs() if "-" in n), key=len, reverse=True)
         return re.compile(rf"(?<![\w$-])(?:{'|'.join(map(re.escape, names))})(?![\w-])")
 

@@ -18,7 +18,9 @@ from devtools.doubles.cloud import huawei_cloud
 from devtools.doubles.codearts import Simulator, Step
 
 from codearts_check_logs import __version__
+from codearts_check_logs.auth.ways import NO_CREDENTIALS
 from codearts_check_logs.entry import cli
+from codearts_check_logs.render.channel import CLI
 from tests.conftest import ID1, ID2, QUICK_RETRIES, TOKEN
 
 SCRIPT = str(Path(sys.executable).with_name("codearts-check-logs"))
@@ -332,6 +334,13 @@ def test_no_credentials_names_the_command_lines_ways(sim: Simulator, tmp_path: P
     words = proc.stderr.replace(",", " ").replace(";", " ").split()
     for input_name in ("access-key-id", "secret-access-key", "iam-password", "iam-user"):
         assert input_name not in words, "an input name of the action"
+
+
+def test_the_no_credentials_message_is_already_in_the_command_lines_spelling() -> None:
+    # spoken_input_error swaps it in before speaking the whole message, so speaking must keep it.
+    assert CLI.speak(cli.CLI_NO_CREDENTIALS) == cli.CLI_NO_CREDENTIALS
+    spoken = cli.spoken_input_error(f"timeout-seconds must be a number; {NO_CREDENTIALS}")
+    assert spoken == f"--timeout-seconds must be a number; {cli.CLI_NO_CREDENTIALS}"
 
 
 @pytest.mark.parametrize("where", ["absolute", "parent"])
